@@ -1,0 +1,29 @@
+-- Merchants typed and checked; quarantine_reason is null for usable rows.
+with source as (
+    {{ raw_table('merchants') }}
+),
+
+normalized as (
+    select
+        merchant_id,
+        coalesce(merchant_name, merchant_id) as merchant_name,
+        merchant_category,
+        parse_errors,
+        row_key,
+        row_number() over (
+            partition by merchant_id order by merchant_name
+        ) as occurrence
+    from source
+),
+
+checked as (
+    select
+        *,
+        case
+            when parse_errors is not null then parse_errors
+            when occurrence > 1 then 'duplicate merchant_id'
+        end as quarantine_reason
+    from normalized
+)
+
+select * from checked
