@@ -51,6 +51,70 @@ def generate_data(customers: int, seed: int, out_dir: Path, fmt: str,
     click.echo(f"wrote {fmt} files to {out_dir}")
 
 
+@main.command()
+@click.option("--raw-data-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Read your own CSV/Parquet files from here instead of the embedded sample.")
+@click.option("--as-of-date", type=click.DateTime(["%Y-%m-%d"]),
+              help="Reference date (default: the day after the last valid order).")
+@click.option("--select", "selector", help="dbt node selection, e.g. 'staging+'.")
+@click.option("--publish/--no-publish", default=True, show_default=True,
+              help="Publish the marts to the serving file when every test passes.")
+def build(raw_data_dir: Path | None, as_of_date: dt.datetime | None, selector: str | None,
+          publish: bool) -> None:
+    """Run `dbt build` into the working file, then publish the marts atomically.
+
+    A failed model or test leaves the serving file (the one BI tools read) as it was.
+    """
+    from marketing_engine.pipeline import build_db_path, project_dir, run_dbt, serving_db_path
+
+    project = project_dir()
+    dbt_vars: dict[str, str] = {}
+    if raw_data_dir is not None:
+        dbt_vars["raw_data_dir"] = str(raw_data_dir.resolve())
+    if as_of_date is not None:
+        dbt_vars["as_of_date"] = as_of_date.date().isoformat()
+    build_db = build_db_path(project)
+    build_db.parent.mkdir(parents=True, exist_ok=True)
+    args = ["build"] + (["--select", selector] if selector else [])
+    outcome = run_dbt(args, project, dbt_vars)
+    for warning in outcome.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if not outcome.success:
+        details = "\n  ".join(outcome.failures or [outcome.error or "unknown error"])
+        _fail(f"dbt build failed; the serving warehouse was not changed.\n  {details}")
+    click.echo(f"built {build_db}")
+    if publish:
+        _publish(project, build_db, serving_db_path(project))
+
+
+@main.command("publish")
+def publish_command() -> None:
+    """Publish the marts of the last build to the serving file (and Parquet), atomically."""
+    from marketing_engine.pipeline import build_db_path, project_dir, serving_db_path
+
+    project = project_dir()
+    _publish(project, build_db_path(project), serving_db_path(project))
+
+
+def _publish(project: Path, build_db: Path, serving_db: Path) -> None:
+    from marketing_engine.publish import publish
+
+    try:
+        result = publish(build_db, serving_db, project / "target" / "manifest.json")
+    except (FileNotFoundError, duckdb_error()) as error:
+        _fail(f"publish failed; the serving warehouse was not changed: {error}")
+    click.echo(
+        f"published {len(result.tables)} tables to {result.serving_db} "
+        f"and {result.parquet_dir}/ ({len(result.hashed_columns)} PII columns hashed)"
+    )
+
+
+def duckdb_error() -> type[Exception]:
+    import duckdb
+
+    return duckdb.Error
+
+
 def _fail(message: str) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(1)

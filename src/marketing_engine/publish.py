@@ -1,0 +1,169 @@
+"""Publish the marts from the build file to the serving file, atomically.
+
+DuckDB allows one writer or many readers per file. BI tools read the serving
+file; dbt writes the build file. Publishing writes a complete new serving file
+beside the old one and renames it into place, so a reader holding the old file
+keeps its snapshot, new connections see the new data, and a failed build never
+touches what the BI tool reads. PII columns (meta: {pii: true} in the models'
+YAML) are replaced by keyed hashes on the way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+PUBLIC_SCHEMAS = ("marts",)
+PII_KEY_ENV = "MARKETING_ENGINE_PII_KEY"
+KEEP_NAMES_ENV = "MARKETING_ENGINE_PUBLISH_NAMES"
+NAME_COLUMNS = ("first_name",)
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    serving_db: Path
+    parquet_dir: Path
+    tables: tuple[str, ...]
+    hashed_columns: tuple[str, ...]
+
+
+def pii_columns(manifest_path: Path) -> dict[str, list[str]]:
+    """Model name -> columns marked `meta: {pii: true}` in the dbt manifest."""
+    if not manifest_path.exists():
+        return {}
+    manifest = json.loads(manifest_path.read_text())
+    found: dict[str, list[str]] = {}
+    for node in manifest.get("nodes", {}).values():
+        if node.get("resource_type") != "model":
+            continue
+        columns = [
+            name
+            for name, column in node.get("columns", {}).items()
+            if (column.get("meta") or {}).get("pii") or (column.get("config") or {}).get(
+                "meta", {}
+            ).get("pii")
+        ]
+        if columns:
+            found[node["name"]] = columns
+    return found
+
+
+def _pii_key() -> str:
+    key = os.environ.get(PII_KEY_ENV)
+    if key:
+        return key
+    warnings.warn(
+        f"{PII_KEY_ENV} is not set: PII is hashed with a one-off random key, so hashes "
+        "change on every publish. Set it to a secret to keep them joinable.",
+        stacklevel=2,
+    )
+    return secrets.token_hex(32)
+
+
+def _column_sql(column: str, pii: set[str], keep_names: bool, key_literal: str) -> str:
+    quoted = f'"{column}"'
+    if column not in pii or (keep_names and column in NAME_COLUMNS):
+        return quoted
+    if column in NAME_COLUMNS:
+        return f"cast(null as varchar) as {quoted}"
+    return f"sha256({key_literal} || cast({quoted} as varchar)) as {quoted}"
+
+
+def publish(
+    build_db: Path,
+    serving_db: Path,
+    manifest_path: Path,
+    schemas: tuple[str, ...] = PUBLIC_SCHEMAS,
+) -> PublishResult:
+    """Copy the public schemas of `build_db` into a fresh `serving_db`, then rename it in place."""
+    if not build_db.exists():
+        raise FileNotFoundError(f"No build warehouse at {build_db}; run `marketing-engine build`.")
+    serving_db.parent.mkdir(parents=True, exist_ok=True)
+    staging_file = serving_db.with_name(f".{serving_db.name}.{os.getpid()}.tmp")
+    parquet_dir = serving_db.with_name(serving_db.stem + "_parquet")
+    parquet_tmp = parquet_dir.with_name(f".{parquet_dir.name}.{os.getpid()}.tmp")
+    for leftover in (staging_file, parquet_tmp):
+        _remove(leftover)
+
+    pii = pii_columns(manifest_path)
+    keep_names = os.environ.get(KEEP_NAMES_ENV, "").lower() in ("1", "true", "yes")
+    key_literal = "'" + _pii_key().replace("'", "''") + "'"
+    hashed: list[str] = []
+    tables: list[str] = []
+    parquet_tmp.mkdir(parents=True)
+    try:
+        with duckdb.connect(str(staging_file)) as con:
+            con.execute(f"attach '{build_db}' as build (read_only)")
+            for schema in schemas:
+                con.execute(f'create schema if not exists "{schema}"')
+                listed = con.execute(
+                    "select table_name from information_schema.tables "
+                    "where table_catalog = 'build' and table_schema = ? order by table_name",
+                    [schema],
+                ).fetchall()
+                for (table,) in listed:
+                    columns = [
+                        row[0]
+                        for row in con.execute(
+                            "select column_name from information_schema.columns "
+                            "where table_catalog = 'build' and table_schema = ? "
+                            "and table_name = ? order by ordinal_position",
+                            [schema, table],
+                        ).fetchall()
+                    ]
+                    table_pii = set(pii.get(table, []))
+                    select = ", ".join(
+                        _column_sql(c, table_pii, keep_names, key_literal) for c in columns
+                    )
+                    hashed += [f"{table}.{c}" for c in columns if c in table_pii]
+                    con.execute(
+                        f'create table "{schema}"."{table}" as '
+                        f'select {select} from build."{schema}"."{table}"'
+                    )
+                    con.execute(
+                        f'copy "{schema}"."{table}" to '
+                        f"'{parquet_tmp / (table + '.parquet')}' (format parquet)"
+                    )
+                    tables.append(f"{schema}.{table}")
+            con.execute("detach build")
+            con.execute("checkpoint")
+        os.replace(staging_file, serving_db)
+        _swap_directory(parquet_tmp, parquet_dir)
+    except BaseException:
+        _remove(staging_file)
+        _remove(parquet_tmp)
+        raise
+    return PublishResult(serving_db, parquet_dir, tuple(tables), tuple(hashed))
+
+
+def _swap_directory(new: Path, target: Path) -> None:
+    """Replace directory `target` by `new`; the old copy is removed after the swap."""
+    old = target.with_name(f".{target.name}.old")
+    _remove(old)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new, target)
+    _remove(old)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+    wal = path.with_name(path.name + ".wal")
+    if wal.exists():
+        wal.unlink()
+
+
+def keyed_hash(value: str, key: str) -> str:
+    """The hash `publish` writes for a PII value, for joining from outside."""
+    return hashlib.sha256((key + value).encode()).hexdigest()
