@@ -30,9 +30,9 @@ from marketing_engine.calendar import OCCASIONS, occasions_between
 
 # Target revenue share and typical list price (INR) per category.
 CATEGORIES: dict[str, tuple[float, float]] = {
-    "Sarees": (0.30, 2600.0),
-    "Apparel": (0.18, 1300.0),
-    "Jewellery": (0.14, 5200.0),
+    "Sarees": (0.34, 2600.0),
+    "Apparel": (0.16, 1300.0),
+    "Jewellery": (0.12, 5200.0),
     "Footwear": (0.09, 1500.0),
     "Home & Kitchen": (0.08, 900.0),
     "Electronics": (0.07, 2400.0),
@@ -514,7 +514,7 @@ def _coupons(config, traits, branches, customer_ids, rng) -> dict[str, np.ndarra
         "claimed_date": (start + claimed.astype("timedelta64[D]")).astype(str),
         "status": np.where(burnt, "burnt", "claimed"),
         "burn_date": np.where(burnt, burn_date, None),
-        "branch_id": np.where(burnt, branch, None),
+        "branch_id": branch,
     }
 
 

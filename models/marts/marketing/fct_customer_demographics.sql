@@ -1,0 +1,58 @@
+-- One row per demographic dimension and value (gender, city, age band,
+-- education, marital status, family status, income band): customers, their
+-- share, buyers, net revenue and its share, AOV and orders per buyer.
+{%- set dimensions = ['gender', 'city_name', 'age_band', 'education',
+    'marital_status', 'family_status', 'income_band'] %}
+
+with customers as (
+    select * from {{ ref('dim_customers') }}
+),
+
+unpivoted as (
+{%- for dimension in dimensions %}
+    select
+        '{{ dimension }}' as dimension,
+        coalesce(cast({{ dimension }} as varchar), 'Unknown') as dimension_value,
+        frequency,
+        monetary
+    from customers
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+{%- endfor %}
+),
+
+aggregated as (
+    select
+        dimension,
+        dimension_value,
+        count(*) as customers,
+        count(case when frequency > 0 then 1 end) as buyers,
+        sum(frequency) as orders,
+        sum(monetary) as revenue
+    from unpivoted
+    group by dimension, dimension_value
+),
+
+final as (
+    select
+        dimension,
+        dimension_value,
+        customers,
+        buyers,
+        orders,
+        cast(revenue as decimal(18, 2)) as revenue,
+        cast(
+            customers * 1.0 / sum(customers) over (partition by dimension)
+            as double
+        ) as customer_share,
+        cast(
+            revenue / nullif(sum(revenue) over (partition by dimension), 0)
+            as double
+        ) as revenue_share,
+        cast(revenue / nullif(orders, 0) as decimal(18, 2)) as aov,
+        cast(orders * 1.0 / nullif(buyers, 0) as double) as orders_per_buyer
+    from aggregated
+)
+
+select * from final

@@ -1,0 +1,38 @@
+-- One row per product category: units, orders, customers, net revenue,
+-- revenue share and rank (1 = most revenue).
+with order_lines as (
+    select * from {{ ref('fct_order_lines') }}
+),
+
+aggregated as (
+    select
+        category,
+        sum(quantity) as units,
+        count(distinct order_id) as orders,
+        count(distinct customer_id) as customers,
+        sum(net_amount) as revenue,
+        sum(net_amount - coalesce(cost_amount, 0)) as gross_margin,
+        sum(case when is_discounted then net_amount else 0 end)
+            as discounted_revenue
+    from order_lines
+    group by category
+),
+
+final as (
+    select
+        category,
+        cast(units as bigint) as units,
+        orders,
+        customers,
+        cast(revenue as decimal(18, 2)) as revenue,
+        cast(gross_margin as decimal(18, 2)) as gross_margin,
+        cast(revenue / nullif(sum(revenue) over (), 0) as double)
+            as revenue_share,
+        cast(discounted_revenue / nullif(revenue, 0) as double)
+            as discounted_revenue_share,
+        cast(rank() over (order by revenue desc, category) as integer)
+            as revenue_rank
+    from aggregated
+)
+
+select * from final
