@@ -1,5 +1,6 @@
-{% test expression_is_true(model, expression) %}
-    {#- Every row satisfies the SQL boolean `expression`. -#}
+{% test expression_is_true(model, expression, column_name=none) %}
+    {#- Every row satisfies the SQL boolean `expression` (on a column or the
+        whole model). -#}
     select *
     from {{ model }}
     where not ({{ expression }})
