@@ -55,10 +55,10 @@ final as (
         scored.recency_days > case
             when scored.frequency > 1
                 then greatest(
-                    {{ var('churn_gap_multiplier') }}
-                    * scored.avg_days_between_orders,
-                    {{ var('churn_min_days') }}
-                )
+                        {{ var('churn_gap_multiplier') }}
+                        * scored.avg_days_between_orders,
+                        {{ var('churn_min_days') }}
+                    )
             else {{ var('churn_single_order_days') }}
         end as is_churn_risk,
         scored.first_order_date,

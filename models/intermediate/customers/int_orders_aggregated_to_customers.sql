@@ -27,16 +27,20 @@ aggregated as (
 final as (
     select
         aggregated.customer_id,
-        {{ dbt.datediff('aggregated.last_order_date', 'reference_date.as_of_date',
-            'day') }} as recency_days,
+        {{ dbt.datediff(
+            'aggregated.last_order_date', 'reference_date.as_of_date', 'day'
+        ) }} as recency_days,
         aggregated.frequency,
         cast(aggregated.monetary as decimal(18, 2)) as monetary,
         cast(aggregated.gross_revenue as decimal(18, 2)) as gross_revenue,
         cast(aggregated.discount_amount as decimal(18, 2)) as discount_amount,
         cast(aggregated.gross_margin as decimal(18, 2)) as gross_margin,
-        cast(aggregated.monetary / aggregated.frequency as decimal(18, 2)) as aov,
-        {{ dbt.datediff('aggregated.first_order_date', 'reference_date.as_of_date',
-            'day') }} as tenure_days,
+        cast(aggregated.monetary / aggregated.frequency as decimal(18, 2))
+            as aov,
+        {{ dbt.datediff(
+            'aggregated.first_order_date', 'reference_date.as_of_date', 'day'
+        ) }}
+            as tenure_days,
         cast(
             aggregated.frequency * 30.4375
             / greatest(
@@ -50,8 +54,8 @@ final as (
                 then cast(
                     {{ dbt.datediff('aggregated.first_order_date',
                         'aggregated.last_order_date', 'day') }}
-                    / (aggregated.frequency - 1.0) as double
-                )
+                        / (aggregated.frequency - 1.0) as double
+                    )
         end as avg_days_between_orders,
         cast(
             aggregated.discounted_revenue / nullif(aggregated.monetary, 0)

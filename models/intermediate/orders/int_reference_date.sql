@@ -8,11 +8,11 @@ with order_lines as (
 final as (
     select
         {% if var('as_of_date', none) is not none -%}
-        cast('{{ var("as_of_date") }}' as date) as as_of_date
+            cast('{{ var("as_of_date") }}' as date) as as_of_date
         {%- else -%}
-        cast(
-            {{ dbt.dateadd('day', 1, 'max(order_date)') }} as date
-        ) as as_of_date
+            cast(
+                {{ dbt.dateadd('day', 1, 'max(order_date)') }} as date
+            ) as as_of_date
         {%- endif %}
     from order_lines
 )

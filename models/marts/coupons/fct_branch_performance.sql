@@ -64,8 +64,9 @@ final as (
         ) as burn_rate,
         cast(
             rank() over (
-                order by coalesce(coupon_counts.burns, 0) desc,
-                branches.branch_id
+                order by
+                    coalesce(coupon_counts.burns, 0) desc,
+                    branches.branch_id
             ) as integer
         ) as burn_rank
     from branches

@@ -82,8 +82,9 @@ final as (
         ) as burn_rank,
         cast(
             rank() over (
-                order by coalesce(customer_counts.revenue, 0) desc,
-                cities.city_id
+                order by
+                    coalesce(customer_counts.revenue, 0) desc,
+                    cities.city_id
             ) as integer
         ) as revenue_rank
     from cities

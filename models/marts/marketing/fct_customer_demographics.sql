@@ -9,17 +9,18 @@ with customers as (
 ),
 
 unpivoted as (
-{%- for dimension in dimensions %}
-    select
-        '{{ dimension }}' as dimension,
-        coalesce(cast({{ dimension }} as varchar), 'Unknown') as dimension_value,
-        frequency,
-        monetary
-    from customers
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-{%- endfor %}
+    {%- for dimension in dimensions %}
+        select
+            '{{ dimension }}' as dimension,
+            coalesce(cast({{ dimension }} as varchar), 'Unknown')
+                as dimension_value,
+            frequency,
+            monetary
+        from customers
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 aggregated as (

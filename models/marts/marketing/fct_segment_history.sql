@@ -74,7 +74,7 @@ grid as (
         snapshots.snapshot_date
     from first_buckets
     inner join snapshots
-        on snapshots.snapshot_index <= first_buckets.first_index
+        on first_buckets.first_index >= snapshots.snapshot_index
 ),
 
 accumulated as (

@@ -11,10 +11,21 @@ segments as (
 ),
 
 value_tiers as (
-    select 'High-Value' as segment_name, 1 as segment_order
-    union all select 'Frequent Buyers', 2
-    union all select 'New/Regular', 3
-    union all select 'Dormant', 4
+    select
+        'High-Value' as segment_name,
+        1 as segment_order
+    union all
+    select
+        'Frequent Buyers' as segment_name,
+        2 as segment_order
+    union all
+    select
+        'New/Regular' as segment_name,
+        3 as segment_order
+    union all
+    select
+        'Dormant' as segment_name,
+        4 as segment_order
 ),
 
 labelled as (
@@ -88,7 +99,9 @@ final as (
             coalesce(aggregated.revenue, 0) / nullif(totals.total_revenue, 0)
             as double
         ) as revenue_share,
-        cast(aggregated.revenue / nullif(aggregated.orders, 0) as decimal(18, 2))
+        cast(
+            aggregated.revenue / nullif(aggregated.orders, 0) as decimal(18, 2)
+        )
             as aov,
         cast(aggregated.orders * 1.0 / nullif(aggregated.buyers, 0) as double)
             as orders_per_customer,

@@ -19,8 +19,8 @@ paired as (
             and previous_snapshot.snapshot_index
             = current_snapshot.snapshot_index + 1
     where current_snapshot.snapshot_index < (
-        select max(snapshot_index) from history
-    )
+            select max(history.snapshot_index) from history
+        )
 ),
 
 counted as (

@@ -1,7 +1,7 @@
 -- One row per calendar month from the first order's to the last one before
--- as_of_date (flagged is_partial_month when as_of_date cuts it short): net revenue, orders, customers, AOV, new vs returning
--- customers and month-over-month revenue growth. Months without orders are
--- kept with zeros.
+-- as_of_date (is_partial_month when as_of_date cuts it short): net revenue,
+-- orders, customers, AOV, new vs returning customers and month-over-month
+-- revenue growth. Months without orders are kept with zeros.
 with orders as (
     select * from {{ ref('fct_orders') }}
 ),
@@ -44,7 +44,8 @@ calendar as (
 
 monthly as (
     select
-        cast({{ dbt.date_trunc('month', 'order_date') }} as date) as month_start,
+        cast({{ dbt.date_trunc('month', 'order_date') }} as date)
+            as month_start,
         count(*) as orders,
         count(distinct customer_id) as customers,
         count(distinct case when is_first_order then customer_id end)

@@ -16,23 +16,23 @@
 
 with
 {% for source_table, model in tables.items() %}
-{{ source_table }} as (
-    select
-        '{{ source_table }}' as source_table,
-        coalesce(row_key, '(no key)') as row_key,
-        quarantine_reason
-    from {{ ref(model) }}
-    where quarantine_reason is not null
-),
+    {{ source_table }} as (
+        select
+            '{{ source_table }}' as source_table,
+            coalesce(row_key, '(no key)') as row_key,
+            quarantine_reason
+        from {{ ref(model) }}
+        where quarantine_reason is not null
+    ),
 {% endfor %}
 
 final as (
-{%- for source_table in tables %}
-    select * from {{ source_table }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-{%- endfor %}
+    {%- for source_table in tables %}
+        select * from {{ source_table }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 )
 
 select * from final

@@ -11,7 +11,9 @@ normalized as (
         coalesce(timezone, 'UTC') as timezone,
         parse_errors,
         row_key,
-        row_number() over (partition by city_id order by city_name) as occurrence
+        row_number()
+            over (partition by city_id order by city_name)
+            as occurrence
     from source
 ),
 

@@ -34,7 +34,7 @@ checked as (
             when normalized.occurrence > 1 then 'duplicate coupon_txn_id'
             when normalized.coupon_status not in ('claimed', 'burnt')
                 then 'unknown status ''' || normalized.coupon_status
-                || ''' (expected claimed or burnt)'
+                    || ''' (expected claimed or burnt)'
             when normalized.coupon_status = 'burnt'
                 and normalized.burn_date is null
                 then 'burnt coupon without burn_date'

@@ -59,19 +59,20 @@ checked as (
                 then 'duplicate line_id (repeated row)'
             when deduplicated.line_type not in ('sale', 'return')
                 then 'unknown line_type ''' || deduplicated.line_type
-                || ''' (expected sale or return)'
+                    || ''' (expected sale or return)'
             when deduplicated.unit_price <= 0
                 then 'non-positive unit_price'
             when deduplicated.quantity = 0
                 then 'zero quantity'
             when deduplicated.quantity < 0 and deduplicated.line_type = 'sale'
                 then 'negative quantity on a sale line '
-                || '(mark returns with line_type = return)'
+                    || '(mark returns with line_type = return)'
             when deduplicated.ordered_at >= {{ future_cutoff() }}
                 then 'future ordered_at'
             when customers.customer_id is null
                 then 'unknown customer_id'
-            when has_products.has_products and deduplicated.product_id is not null
+            when has_products.has_products
+                and deduplicated.product_id is not null
                 and products.product_id is null
                 then 'unknown product_id'
             when abs(deduplicated.discount_amount)
