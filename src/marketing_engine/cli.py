@@ -19,31 +19,77 @@ def main() -> None:
 
 
 @main.command("generate-data")
-@click.option("--customers", type=click.IntRange(min=1), default=2000, show_default=True,
-              help="Number of customers to generate.")
-@click.option("--seed", type=int, default=42, show_default=True,
-              help="Random seed: the same seed gives the same bytes.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              required=True, help="Directory to write the raw tables to.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv",
-              show_default=True, help="File format of the raw tables.")
-@click.option("--start-date", type=click.DateTime(["%Y-%m-%d"]), default="2024-01-01",
-              show_default=True, help="First day of the order history.")
-@click.option("--end-date", type=click.DateTime(["%Y-%m-%d"]), default="2026-10-31",
-              show_default=True, help="Last day of the order history.")
+@click.option(
+    "--customers",
+    type=click.IntRange(min=1),
+    default=2000,
+    show_default=True,
+    help="Number of customers to generate.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=42,
+    show_default=True,
+    help="Random seed: the same seed gives the same bytes.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Directory to write the raw tables to.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "parquet"]),
+    default="csv",
+    show_default=True,
+    help="File format of the raw tables.",
+)
+@click.option(
+    "--start-date",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default="2024-01-01",
+    show_default=True,
+    help="First day of the order history.",
+)
+@click.option(
+    "--end-date",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default="2026-10-31",
+    show_default=True,
+    help="Last day of the order history.",
+)
 @click.option("--prefix", default="", help="File name prefix, e.g. raw_ for dbt seeds.")
-@click.option("--dirty-rows/--no-dirty-rows", default=True, show_default=True,
-              help="Add a handful of bad rows (duplicates, bad dates, unknown customer).")
-def generate_data(customers: int, seed: int, out_dir: Path, fmt: str,
-                  start_date: dt.datetime, end_date: dt.datetime, prefix: str, dirty_rows: bool) -> None:
+@click.option(
+    "--dirty-rows/--no-dirty-rows",
+    default=True,
+    show_default=True,
+    help="Add a handful of bad rows (duplicates, bad dates, unknown customer).",
+)
+def generate_data(
+    customers: int,
+    seed: int,
+    out_dir: Path,
+    fmt: str,
+    start_date: dt.datetime,
+    end_date: dt.datetime,
+    prefix: str,
+    dirty_rows: bool,
+) -> None:
     """Write a realistic, deterministic retail sample (customers, orders, coupons, ...)."""
     from marketing_engine.generate import GeneratorConfig, generate
 
     if end_date <= start_date:
         raise click.BadParameter("must be after --start-date", param_hint="--end-date")
     config = GeneratorConfig(
-        customers=customers, seed=seed, start_date=start_date.date(),
-        end_date=end_date.date(), dirty_rows=dirty_rows,
+        customers=customers,
+        seed=seed,
+        start_date=start_date.date(),
+        end_date=end_date.date(),
+        dirty_rows=dirty_rows,
     )
     counts = generate(config, out_dir, fmt, prefix=prefix)
     for table, rows in counts.items():
@@ -52,15 +98,26 @@ def generate_data(customers: int, seed: int, out_dir: Path, fmt: str,
 
 
 @main.command()
-@click.option("--raw-data-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Read your own CSV/Parquet files from here instead of the embedded sample.")
-@click.option("--as-of-date", type=click.DateTime(["%Y-%m-%d"]),
-              help="Reference date (default: the day after the last valid order).")
+@click.option(
+    "--raw-data-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Read your own CSV/Parquet files from here instead of the embedded sample.",
+)
+@click.option(
+    "--as-of-date",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Reference date (default: the day after the last valid order).",
+)
 @click.option("--select", "selector", help="dbt node selection, e.g. 'staging+'.")
-@click.option("--publish/--no-publish", default=True, show_default=True,
-              help="Publish the marts to the serving file when every test passes.")
-def build(raw_data_dir: Path | None, as_of_date: dt.datetime | None, selector: str | None,
-          publish: bool) -> None:
+@click.option(
+    "--publish/--no-publish",
+    default=True,
+    show_default=True,
+    help="Publish the marts to the serving file when every test passes.",
+)
+def build(
+    raw_data_dir: Path | None, as_of_date: dt.datetime | None, selector: str | None, publish: bool
+) -> None:
     """Run `dbt build` into the working file, then publish the marts atomically.
 
     A failed model or test leaves the serving file (the one BI tools read) as it was.
@@ -97,12 +154,19 @@ def publish_command() -> None:
 
 
 def _publish(project: Path, build_db: Path, serving_db: Path) -> None:
+    from marketing_engine.pipeline import target_path
     from marketing_engine.publish import publish
 
     try:
-        result = publish(build_db, serving_db, project / "target" / "manifest.json")
+        result = publish(build_db, serving_db, target_path(project) / "manifest.json")
     except (FileNotFoundError, duckdb_error()) as error:
         _fail(f"publish failed; the serving warehouse was not changed: {error}")
+    if result.ephemeral_key and result.hashed_columns:
+        click.echo(
+            "note: MARKETING_ENGINE_PII_KEY is not set, so PII was hashed with a one-off "
+            "key; set it to a secret to keep hashes stable between publishes.",
+            err=True,
+        )
     click.echo(
         f"published {len(result.tables)} tables to {result.serving_db} "
         f"and {result.parquet_dir}/ ({len(result.hashed_columns)} PII columns hashed)"

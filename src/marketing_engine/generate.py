@@ -58,7 +58,10 @@ CITIES = [
     ("CTY12", "London", "United Kingdom", "Europe/London", 0.02),
 ]
 COUNTRY_PHONE = {
-    "India": "+91", "United Arab Emirates": "+971", "Singapore": "+65", "United Kingdom": "+44",
+    "India": "+91",
+    "United Arab Emirates": "+971",
+    "Singapore": "+65",
+    "United Kingdom": "+44",
 }
 
 MERCHANTS = [
@@ -75,19 +78,79 @@ MERCHANTS = [
 ]
 
 COUPON_NAMES = [
-    "WELCOME10", "FLAT200", "SILK15", "GLOW20", "STEPUP25", "FESTIVE500",
-    "KIDS10", "FRESH50", "GADGET15", "HOME20", "JEWEL5", "WEEKEND12",
+    "WELCOME10",
+    "FLAT200",
+    "SILK15",
+    "GLOW20",
+    "STEPUP25",
+    "FESTIVE500",
+    "KIDS10",
+    "FRESH50",
+    "GADGET15",
+    "HOME20",
+    "JEWEL5",
+    "WEEKEND12",
 ]
 
 FEMALE_NAMES = [
-    "Aanya", "Priya", "Ananya", "Diya", "Isha", "Kavya", "Meera", "Neha", "Pooja", "Riya",
-    "Saanvi", "Shreya", "Sneha", "Tara", "Aditi", "Lakshmi", "Fatima", "Zara", "Sara",
-    "Anjali", "Divya", "Nisha", "Radhika", "Simran", "Emma", "Olivia", "Aisha", "Mei",
+    "Aanya",
+    "Priya",
+    "Ananya",
+    "Diya",
+    "Isha",
+    "Kavya",
+    "Meera",
+    "Neha",
+    "Pooja",
+    "Riya",
+    "Saanvi",
+    "Shreya",
+    "Sneha",
+    "Tara",
+    "Aditi",
+    "Lakshmi",
+    "Fatima",
+    "Zara",
+    "Sara",
+    "Anjali",
+    "Divya",
+    "Nisha",
+    "Radhika",
+    "Simran",
+    "Emma",
+    "Olivia",
+    "Aisha",
+    "Mei",
 ]
 MALE_NAMES = [
-    "Aarav", "Vihaan", "Arjun", "Rohan", "Karan", "Rahul", "Siddharth", "Vikram", "Aditya",
-    "Nikhil", "Ravi", "Sanjay", "Amit", "Imran", "Omar", "Yusuf", "Kabir", "Dev", "Ishaan",
-    "Manish", "Suresh", "Harish", "James", "Oliver", "Wei", "Ahmed", "Farhan", "Tarun",
+    "Aarav",
+    "Vihaan",
+    "Arjun",
+    "Rohan",
+    "Karan",
+    "Rahul",
+    "Siddharth",
+    "Vikram",
+    "Aditya",
+    "Nikhil",
+    "Ravi",
+    "Sanjay",
+    "Amit",
+    "Imran",
+    "Omar",
+    "Yusuf",
+    "Kabir",
+    "Dev",
+    "Ishaan",
+    "Manish",
+    "Suresh",
+    "Harish",
+    "James",
+    "Oliver",
+    "Wei",
+    "Ahmed",
+    "Farhan",
+    "Tarun",
 ]
 
 EDUCATION = ["High School", "Diploma", "Bachelor", "Master", "PhD"]
@@ -147,8 +210,11 @@ def _products(rng: np.random.Generator) -> dict[str, list]:
             costs.append(round(price * float(rng.uniform(0.45, 0.7)), 2))
             weights.append(1.0)
     return {
-        "product_id": ids, "product_name": names, "category": categories,
-        "list_price": prices, "unit_cost": costs,
+        "product_id": ids,
+        "product_name": names,
+        "category": categories,
+        "list_price": prices,
+        "unit_cost": costs,
     }
 
 
@@ -169,8 +235,12 @@ def _branches(rng: np.random.Generator) -> dict[str, list]:
 
 def _events(start: dt.date, end: dt.date) -> dict[str, list]:
     rows: dict[str, list] = {
-        "event_id": [], "event_name": [], "event_date": [], "event_type": [],
-        "relevant_categories": [], "description": [],
+        "event_id": [],
+        "event_name": [],
+        "event_date": [],
+        "event_type": [],
+        "relevant_categories": [],
+        "description": [],
     }
     for occasion, day in occasions_between(start, end):
         rows["event_id"].append(f"EVT{day:%Y%m%d}{occasion.name[:3].upper()}")
@@ -187,12 +257,31 @@ def _offers(end: dt.date) -> dict[str, list]:
     soon = end + dt.timedelta(days=1)
     specs = [
         ("OFR01", "Festive Saree Week", "percent_discount", 20, "Sarees", 1500, "SAREE20", -10, 60),
-        ("OFR02", "Jewellery Gold Rush", "percent_discount", 10, "Jewellery", 5000, "GOLD10", -5, 45),
+        (
+            "OFR02",
+            "Jewellery Gold Rush",
+            "percent_discount",
+            10,
+            "Jewellery",
+            5000,
+            "GOLD10",
+            -5,
+            45,
+        ),
         ("OFR03", "Loyalty Double Points", "loyalty_reward", 0, None, 0, "DOUBLEPTS", -30, 90),
         ("OFR04", "VIP Early Access", "early_access", 0, None, 0, "VIPEARLY", 0, 40),
         ("OFR05", "We Miss You", "win_back", 25, None, 1000, "COMEBACK25", -20, 90),
-        ("OFR06", "Electronics Mega Deal", "percent_discount", 15, "Electronics", 3000, "TECH15",
-         10, 40),
+        (
+            "OFR06",
+            "Electronics Mega Deal",
+            "percent_discount",
+            15,
+            "Electronics",
+            3000,
+            "TECH15",
+            10,
+            40,
+        ),
         ("OFR07", "Free Home Delivery", "free_shipping", 0, None, 499, "FREESHIP", -60, 120),
         ("OFR08", "Kids Back to School", "percent_discount", 15, "Kids", 800, "KIDS15", -120, -60),
         ("OFR09", "Beauty Bundle", "bundle", 30, "Beauty", 1200, "GLOWKIT30", -10, 50),
@@ -201,8 +290,16 @@ def _offers(end: dt.date) -> dict[str, list]:
         ("OFR12", "Summer Clearance", "percent_discount", 40, "Apparel", 0, "SUMMER40", -150, -90),
     ]
     rows: dict[str, list] = {
-        "offer_id": [], "offer_name": [], "offer_type": [], "discount_pct": [], "category": [],
-        "min_spend": [], "offer_code": [], "valid_from": [], "valid_to": [], "is_active": [],
+        "offer_id": [],
+        "offer_name": [],
+        "offer_type": [],
+        "discount_pct": [],
+        "category": [],
+        "min_spend": [],
+        "offer_code": [],
+        "valid_from": [],
+        "valid_to": [],
+        "is_active": [],
         "description": [],
     }
     for offer_id, name, kind, pct, category, min_spend, code, from_days, to_days in specs:
@@ -279,8 +376,8 @@ def _customers(config: GeneratorConfig, rng: np.random.Generator):
     local_numbers = rng.integers(10**8, 10**9, n)
     phones = [f"{COUNTRY_PHONE[c]}9{num}" for c, num in zip(countries, local_numbers, strict=True)]
     emails = [
-        f"{name.lower()}.{i}@example.com" for name, i in zip(first_names, range(1, n + 1),
-                                                             strict=True)
+        f"{name.lower()}.{i}@example.com"
+        for name, i in zip(first_names, range(1, n + 1), strict=True)
     ]
     join_dates = np.datetime64(config.start_date) + join_day.astype("timedelta64[D]")
     birth_dates = np.datetime64(config.end_date) - days_before_birthday.astype("timedelta64[D]")
@@ -306,9 +403,14 @@ def _customers(config: GeneratorConfig, rng: np.random.Generator):
         "opted_out": np.where(opted_out, "true", "false"),
     }
     traits = CustomerTraits(
-        join_day=join_day, rate=rate, dropout=dropout, spend=spend,
+        join_day=join_day,
+        rate=rate,
+        dropout=dropout,
+        spend=spend,
         discount_affinity=np.clip(discount_affinity, 0.01, 0.95),
-        favourite_category=favourite, city_index=city_index, ever_buys=ever_buys,
+        favourite_category=favourite,
+        city_index=city_index,
+        ever_buys=ever_buys,
     )
     return table, traits
 
@@ -340,8 +442,13 @@ def _favourite_categories(rng, gender, age, kids) -> np.ndarray:
 # --- transactions --------------------------------------------------------------------
 
 
-def _simulate_orders(traits: CustomerTraits, rows: slice, window: int,
-                     cumulative: np.ndarray, rng: np.random.Generator):
+def _simulate_orders(
+    traits: CustomerTraits,
+    rows: slice,
+    window: int,
+    cumulative: np.ndarray,
+    rng: np.random.Generator,
+):
     """Order days per customer in `rows` by time-rescaling a beta-geometric/Poisson process."""
     join = traits.join_day[rows]
     rate = traits.rate[rows]
@@ -367,8 +474,7 @@ def _simulate_orders(traits: CustomerTraits, rows: slice, window: int,
     return order_owner[keep], np.floor(order_day[keep]).astype(int)
 
 
-def _transactions_block(config, traits, products, branches, rows, cumulative,
-                        rng, order_offset):
+def _transactions_block(config, traits, products, branches, rows, cumulative, rng, order_offset):
     window = (config.end_date - config.start_date).days + 1
     owner_local, order_day = _simulate_orders(traits, rows, window, cumulative, rng)
     # Stable order: by customer, then day.
@@ -400,8 +506,9 @@ def _transactions_block(config, traits, products, branches, rows, cumulative,
     list_price = np.asarray(products["list_price"])[product_index]
     years_in = order_day[line_order] / 365.25
     unit_price = np.round(list_price * (1.0 + 0.04 * years_in), 0) - 0.01
-    unit_price = np.where(list_price < 100, np.round(list_price * (1.0 + 0.04 * years_in), 2),
-                          unit_price)
+    unit_price = np.where(
+        list_price < 100, np.round(list_price * (1.0 + 0.04 * years_in), 2), unit_price
+    )
     grocery = category == categories.index("Grocery")
     quantity = np.where(grocery, 1 + rng.poisson(1.5, n_lines), 1 + rng.binomial(1, 0.08, n_lines))
 
@@ -414,12 +521,12 @@ def _transactions_block(config, traits, products, branches, rows, cumulative,
     branch_id = np.where(channel == 0, store_branch, None)
 
     order_ids = _ids("ORD", order_offset + 1, n_orders, 9)
-    timestamps = (
-        np.datetime64(config.start_date, "s")
-        + (order_day * 86400 + seconds).astype("timedelta64[s]")
+    timestamps = np.datetime64(config.start_date, "s") + (order_day * 86400 + seconds).astype(
+        "timedelta64[s]"
     )
-    line_number = np.arange(n_lines) - np.repeat(np.cumsum(lines_per_order) - lines_per_order,
-                                                 lines_per_order)
+    line_number = np.arange(n_lines) - np.repeat(
+        np.cumsum(lines_per_order) - lines_per_order, lines_per_order
+    )
     line = {
         "order_id": order_ids[line_order],
         "line_number": line_number + 1,
@@ -437,8 +544,9 @@ def _transactions_block(config, traits, products, branches, rows, cumulative,
     return line, returned, rng.integers(1, 30, returned.size), n_orders
 
 
-def _pick_branch(branches: dict[str, list], city_index: np.ndarray,
-                 uniform: np.ndarray) -> np.ndarray:
+def _pick_branch(
+    branches: dict[str, list], city_index: np.ndarray, uniform: np.ndarray
+) -> np.ndarray:
     """A branch in each given city, chosen uniformly by `uniform` in [0, 1)."""
     city_ids = [c[0] for c in CITIES]
     by_city: list[list[str]] = [[] for _ in CITIES]
@@ -467,27 +575,36 @@ def _lines_table(config, line, returned, return_delay, customer_ids) -> pa.Table
         return np.concatenate([values, returned_values])
 
     line_ids = both(
-        np.char.add(np.char.add(line["order_id"].astype(str), "-"),
-                    line["line_number"].astype(str)),
-        np.char.add(np.char.add(line["order_id"][returned].astype(str), "-R"),
-                    line["line_number"][returned].astype(str)),
+        np.char.add(
+            np.char.add(line["order_id"].astype(str), "-"), line["line_number"].astype(str)
+        ),
+        np.char.add(
+            np.char.add(line["order_id"][returned].astype(str), "-R"),
+            line["line_number"][returned].astype(str),
+        ),
     )
     timestamps = both(line["ordered_at"], return_at)
-    return pa.table({
-        "line_id": line_ids,
-        "order_id": both(line["order_id"], line["order_id"][returned]),
-        "customer_id": customer_ids[both(line["customer_index"],
-                                         line["customer_index"][returned])],
-        "product_id": both(line["product_id"], line["product_id"][returned]),
-        "ordered_at": np.datetime_as_string(timestamps, unit="s"),
-        "quantity": both(line["quantity"], -line["quantity"][returned]).astype(str),
-        "unit_price": _money(both(line["unit_price"], line["unit_price"][returned])),
-        "discount_amount": _money(both(line["discount_amount"],
-                                       -line["discount_amount"][returned])),
-        "channel": both(line["channel"], line["channel"][returned]),
-        "branch_id": pa.array(both(line["branch_id"], line["branch_id"][returned]), pa.string()),
-        "line_type": np.concatenate([np.full(n, "sale"), np.full(returned.size, "return")]),
-    })
+    return pa.table(
+        {
+            "line_id": line_ids,
+            "order_id": both(line["order_id"], line["order_id"][returned]),
+            "customer_id": customer_ids[
+                both(line["customer_index"], line["customer_index"][returned])
+            ],
+            "product_id": both(line["product_id"], line["product_id"][returned]),
+            "ordered_at": np.datetime_as_string(timestamps, unit="s"),
+            "quantity": both(line["quantity"], -line["quantity"][returned]).astype(str),
+            "unit_price": _money(both(line["unit_price"], line["unit_price"][returned])),
+            "discount_amount": _money(
+                both(line["discount_amount"], -line["discount_amount"][returned])
+            ),
+            "channel": both(line["channel"], line["channel"][returned]),
+            "branch_id": pa.array(
+                both(line["branch_id"], line["branch_id"][returned]), pa.string()
+            ),
+            "line_type": np.concatenate([np.full(n, "sale"), np.full(returned.size, "return")]),
+        }
+    )
 
 
 def _money(values: np.ndarray) -> np.ndarray:
@@ -526,16 +643,31 @@ def _dirty_transactions(lines: pa.Table) -> pa.Table:
     rows = lines.slice(0, 7).to_pylist()
     duplicate = dict(rows[0])
     negative = {**rows[1], "line_id": rows[1]["line_id"] + "-X", "quantity": "-2"}
-    unknown = {**rows[2], "line_id": "ORD-UNKNOWN-1", "order_id": "ORD-UNKNOWN",
-               "customer_id": "CUS9999999"}
-    bad_date = {**rows[3], "line_id": "ORD-BADDATE-1", "order_id": "ORD-BADDATE",
-                "ordered_at": "2025-13-45 10:00:00"}
-    future = {**rows[4], "line_id": "ORD-FUTURE-1", "order_id": "ORD-FUTURE",
-              "ordered_at": "2031-01-01 12:00:00"}
-    zero_price = {**rows[5], "line_id": "ORD-ZERO-1", "order_id": "ORD-ZERO",
-                  "unit_price": "0.00"}
-    text_amount = {**rows[6], "line_id": "ORD-TEXT-1", "order_id": "ORD-TEXT",
-                   "unit_price": "twelve hundred"}
+    unknown = {
+        **rows[2],
+        "line_id": "ORD-UNKNOWN-1",
+        "order_id": "ORD-UNKNOWN",
+        "customer_id": "CUS9999999",
+    }
+    bad_date = {
+        **rows[3],
+        "line_id": "ORD-BADDATE-1",
+        "order_id": "ORD-BADDATE",
+        "ordered_at": "2025-13-45 10:00:00",
+    }
+    future = {
+        **rows[4],
+        "line_id": "ORD-FUTURE-1",
+        "order_id": "ORD-FUTURE",
+        "ordered_at": "2031-01-01 12:00:00",
+    }
+    zero_price = {**rows[5], "line_id": "ORD-ZERO-1", "order_id": "ORD-ZERO", "unit_price": "0.00"}
+    text_amount = {
+        **rows[6],
+        "line_id": "ORD-TEXT-1",
+        "order_id": "ORD-TEXT",
+        "unit_price": "twelve hundred",
+    }
     dirty = pa.Table.from_pylist(
         [duplicate, negative, unknown, bad_date, future, zero_price, text_amount],
         schema=lines.schema,
@@ -552,14 +684,17 @@ def _write(table: pa.Table, path: Path, fmt: str) -> None:
 
 
 def _as_table(columns: dict) -> pa.Table:
-    return pa.table({
-        name: pa.array([None if v in (None, "") else str(v) for v in values], pa.string())
-        for name, values in columns.items()
-    })
+    return pa.table(
+        {
+            name: pa.array([None if v in (None, "") else str(v) for v in values], pa.string())
+            for name, values in columns.items()
+        }
+    )
 
 
-def generate(config: GeneratorConfig, out_dir: Path, fmt: str = "csv",
-             prefix: str = "") -> dict[str, int]:
+def generate(
+    config: GeneratorConfig, out_dir: Path, fmt: str = "csv", prefix: str = ""
+) -> dict[str, int]:
     """Write every raw table to `out_dir` as <prefix><table>.<fmt>; returns rows per table."""
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"format must be csv or parquet, not {fmt!r}")
@@ -606,14 +741,21 @@ def generate(config: GeneratorConfig, out_dir: Path, fmt: str = "csv",
     tables = {
         "customers": customer_table,
         "products": _as_table(products),
-        "cities": _as_table({
-            "city_id": [c[0] for c in CITIES], "city_name": [c[1] for c in CITIES],
-            "country": [c[2] for c in CITIES], "timezone": [c[3] for c in CITIES],
-        }),
-        "merchants": _as_table({
-            "merchant_id": [m[0] for m in MERCHANTS], "merchant_name": [m[1] for m in MERCHANTS],
-            "merchant_category": [m[2] for m in MERCHANTS],
-        }),
+        "cities": _as_table(
+            {
+                "city_id": [c[0] for c in CITIES],
+                "city_name": [c[1] for c in CITIES],
+                "country": [c[2] for c in CITIES],
+                "timezone": [c[3] for c in CITIES],
+            }
+        ),
+        "merchants": _as_table(
+            {
+                "merchant_id": [m[0] for m in MERCHANTS],
+                "merchant_name": [m[1] for m in MERCHANTS],
+                "merchant_category": [m[2] for m in MERCHANTS],
+            }
+        ),
         "branches": _as_table(branches),
         "coupons": _as_table(_coupons(config, traits, branches, customer_ids, coupon_rng)),
         "events": _as_table(_events(config.start_date, config.end_date + dt.timedelta(days=365))),
@@ -642,8 +784,9 @@ class _CsvAppender:
 def _append(writer, table: pa.Table, path: Path, fmt: str):
     if writer is None:
         if fmt == "parquet":
-            writer = pq.ParquetWriter(path.with_suffix(".parquet"), table.schema,
-                                      compression="zstd")
+            writer = pq.ParquetWriter(
+                path.with_suffix(".parquet"), table.schema, compression="zstd"
+            )
         else:
             writer = _CsvAppender(path.with_suffix(".csv"), table.schema)
     writer.write_table(table)

@@ -14,7 +14,7 @@ DEFAULT_SERVING_DB = "warehouse/marketing.duckdb"
 
 
 def project_dir() -> Path:
-    """The dbt project: MARKETING_ENGINE_PROJECT_DIR, else the nearest parent with dbt_project.yml."""
+    """The dbt project: MARKETING_ENGINE_PROJECT_DIR, else the nearest dbt_project.yml upwards."""
     configured = os.environ.get("MARKETING_ENGINE_PROJECT_DIR")
     if configured:
         return Path(configured).resolve()
@@ -34,6 +34,11 @@ def build_db_path(project: Path) -> Path:
 
 def serving_db_path(project: Path) -> Path:
     return _resolve(project, os.environ.get("MARKETING_ENGINE_SERVING_DB", DEFAULT_SERVING_DB))
+
+
+def target_path(project: Path) -> Path:
+    """dbt's target folder (DBT_TARGET_PATH, as dbt itself reads it)."""
+    return _resolve(project, os.environ.get("DBT_TARGET_PATH", "target"))
 
 
 def _resolve(project: Path, value: str) -> Path:
@@ -58,12 +63,18 @@ def run_dbt(args: list[str], project: Path, dbt_vars: dict | None = None) -> Dbt
     of the process, and publishing must open it afterwards.
     """
     dbt = Path(sys.executable).with_name("dbt")
-    command = [str(dbt) if dbt.exists() else "dbt", *args,
-               "--project-dir", str(project), "--profiles-dir", str(project)]
+    command = [
+        str(dbt) if dbt.exists() else "dbt",
+        *args,
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(project),
+    ]
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    run_results = project / "target" / "run_results.json"
+    run_results = target_path(project) / "run_results.json"
     if run_results.exists():
         run_results.unlink()
     completed = subprocess.run(command, cwd=project, env=env, check=False)
@@ -72,7 +83,8 @@ def run_dbt(args: list[str], project: Path, dbt_vars: dict | None = None) -> Dbt
         outcome.error = f"dbt exited with code {completed.returncode} before running any node"
         return outcome
     for node in json.loads(run_results.read_text()).get("results", []):
-        name = node.get("unique_id", "?").split(".")[-1]
+        parts = node.get("unique_id", "?").split(".")
+        name = parts[2] if len(parts) > 2 else parts[0]  # type.package.name[.hash]
         message = (node.get("message") or "").strip()
         if node.get("status") in ("error", "fail", "runtime error"):
             outcome.failures.append(f"{name}: {message}")

@@ -15,7 +15,6 @@ import json
 import os
 import secrets
 import shutil
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +32,7 @@ class PublishResult:
     parquet_dir: Path
     tables: tuple[str, ...]
     hashed_columns: tuple[str, ...]
+    ephemeral_key: bool
 
 
 def pii_columns(manifest_path: Path) -> dict[str, list[str]]:
@@ -47,25 +47,20 @@ def pii_columns(manifest_path: Path) -> dict[str, list[str]]:
         columns = [
             name
             for name, column in node.get("columns", {}).items()
-            if (column.get("meta") or {}).get("pii") or (column.get("config") or {}).get(
-                "meta", {}
-            ).get("pii")
+            if (column.get("meta") or {}).get("pii")
+            or (column.get("config") or {}).get("meta", {}).get("pii")
         ]
         if columns:
             found[node["name"]] = columns
     return found
 
 
-def _pii_key() -> str:
+def _pii_key() -> tuple[str, bool]:
+    """The hashing key and whether it is a one-off (no key configured)."""
     key = os.environ.get(PII_KEY_ENV)
     if key:
-        return key
-    warnings.warn(
-        f"{PII_KEY_ENV} is not set: PII is hashed with a one-off random key, so hashes "
-        "change on every publish. Set it to a secret to keep them joinable.",
-        stacklevel=2,
-    )
-    return secrets.token_hex(32)
+        return key, False
+    return secrets.token_hex(32), True
 
 
 def _column_sql(column: str, pii: set[str], keep_names: bool, key_literal: str) -> str:
@@ -95,7 +90,8 @@ def publish(
 
     pii = pii_columns(manifest_path)
     keep_names = os.environ.get(KEEP_NAMES_ENV, "").lower() in ("1", "true", "yes")
-    key_literal = "'" + _pii_key().replace("'", "''") + "'"
+    key, ephemeral_key = _pii_key()
+    key_literal = "'" + key.replace("'", "''") + "'"
     hashed: list[str] = []
     tables: list[str] = []
     parquet_tmp.mkdir(parents=True)
@@ -141,7 +137,7 @@ def publish(
         _remove(staging_file)
         _remove(parquet_tmp)
         raise
-    return PublishResult(serving_db, parquet_dir, tuple(tables), tuple(hashed))
+    return PublishResult(serving_db, parquet_dir, tuple(tables), tuple(hashed), ephemeral_key)
 
 
 def _swap_directory(new: Path, target: Path) -> None:

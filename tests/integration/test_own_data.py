@@ -1,0 +1,119 @@
+"""Users' own files through raw_data_dir: bad input is named or quarantined, never fatal to the
+last good warehouse; optional tables may be absent."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from marketing_engine.generate import GeneratorConfig, generate
+from tests.conftest import run_cli
+
+OPTIONAL = ["products", "coupons", "cities", "merchants", "branches", "events", "offers"]
+
+
+@pytest.fixture
+def raw_dir(tmp_path) -> Path:
+    out = tmp_path / "raw"
+    generate(GeneratorConfig(customers=150, seed=3, dirty_rows=False), out, "csv")
+    return out
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _rewrite(path: Path, edit) -> None:
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    edit(frame)
+    frame.to_csv(path, index=False)
+
+
+def test_text_amount_and_mixed_dates_become_quarantine_rows(tmp_path, raw_dir):
+    def edit(frame: pd.DataFrame) -> None:
+        frame.loc[0, "unit_price"] = "12,50"
+        frame.loc[1, "ordered_at"] = "03/04/2025"
+        frame.loc[2, "ordered_at"] = frame.loc[2, "ordered_at"][:10]  # date only: accepted
+
+    _rewrite(raw_dir / "transactions.csv", edit)
+    kept_line = pd.read_csv(raw_dir / "transactions.csv", dtype=str).loc[2, "line_id"]
+    result = run_cli(tmp_path, "build", "--raw-data-dir", str(raw_dir))
+    assert result.returncode == 0, result.stderr[-3000:]
+    con = duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True)
+    reasons = [
+        r
+        for (r,) in con.execute(
+            "select quarantine_reason from staging.stg_shop__quarantined_rows"
+        ).fetchall()
+    ]
+    assert any("unparseable unit_price '12,50'" in r for r in reasons)
+    assert any("unparseable ordered_at '03/04/2025'" in r for r in reasons)
+    assert (
+        con.execute(
+            "select count(*) from marts.fct_order_lines where line_id = ?", [kept_line]
+        ).fetchone()[0]
+        == 1
+    )
+
+
+def test_missing_required_column_fails_by_name_and_keeps_the_last_good_warehouse(tmp_path, raw_dir):
+    good = run_cli(tmp_path, "build", "--raw-data-dir", str(raw_dir))
+    assert good.returncode == 0, good.stderr[-3000:]
+    serving = tmp_path / "marketing.duckdb"
+    before = _digest(serving)
+    customers_before = (
+        duckdb.connect(str(serving), read_only=True)
+        .execute("select count(*) from marts.dim_customers")
+        .fetchone()[0]
+    )
+
+    _rewrite(raw_dir / "transactions.csv", lambda frame: frame.pop("unit_price"))
+    bad = run_cli(tmp_path, "build", "--raw-data-dir", str(raw_dir))
+
+    output = bad.stdout + bad.stderr
+    assert bad.returncode != 0
+    assert "transactions.csv" in output and "unit_price" in output
+    assert "Traceback" not in output
+    assert _digest(serving) == before
+    con = duckdb.connect(str(serving), read_only=True)
+    assert con.execute("select count(*) from marts.dim_customers").fetchone()[0] == (
+        customers_before
+    )
+
+
+def test_unreadable_required_file_is_named(tmp_path, raw_dir):
+    (raw_dir / "customers.csv").write_bytes(b"\x00\x01\x02 not a csv \xff\xfe")
+    result = run_cli(tmp_path, "build", "--raw-data-dir", str(raw_dir))
+    assert result.returncode != 0
+    assert "customers" in result.stdout + result.stderr
+    assert not (tmp_path / "marketing.duckdb").exists()
+
+
+def test_optional_tables_may_be_absent(tmp_path, raw_dir):
+    for table in OPTIONAL:
+        (raw_dir / f"{table}.csv").unlink()
+    result = run_cli(tmp_path, "build", "--raw-data-dir", str(raw_dir))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    con = duckdb.connect(str(tmp_path / "marketing.duckdb"), read_only=True)
+    assert con.execute("select count(*) from marts.fct_coupon_activity").fetchone()[0] == 0
+    assert con.execute("select count(*) from marts.dim_customers").fetchone()[0] == 150
+    assert (
+        con.execute(
+            "select count(*) from marts.fct_order_lines where category <> 'Uncategorized'"
+        ).fetchone()[0]
+        == 0
+    )
+
+
+def test_parquet_files_build_like_csv(tmp_path):
+    raw = tmp_path / "raw"
+    generate(GeneratorConfig(customers=150, seed=3, dirty_rows=False), raw, "parquet")
+    result = run_cli(tmp_path, "build", "--raw-data-dir", str(raw))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    con = duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True)
+    assert con.execute("select count(*) from staging.stg_shop__quarantined_rows").fetchone()[0] == 0
+    assert con.execute("select count(*) from marts.dim_customers").fetchone()[0] == 150

@@ -1,0 +1,156 @@
+"""`marketing-engine build` on the embedded sample: marts are right and look like a business."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[2]
+SAMPLE = PROJECT / "seeds" / "sample"
+NAMED_SEGMENTS = {
+    "Champions",
+    "Loyal",
+    "Potential Loyalists",
+    "New",
+    "Promising",
+    "Need Attention",
+    "At Risk",
+    "Can't Lose Them",
+    "Hibernating",
+    "Lost",
+}
+
+
+def _expected_rfm() -> pd.DataFrame:
+    """R, F and M per customer from the raw sample CSVs, written without the project's SQL."""
+    read = {"dtype": str, "keep_default_na": False}
+    lines = pd.read_csv(SAMPLE / "raw_transactions.csv", **read)
+    customers = pd.read_csv(SAMPLE / "raw_customers.csv", **read)
+    products = pd.read_csv(SAMPLE / "raw_products.csv", **read)
+
+    lines["at"] = pd.to_datetime(lines["ordered_at"], format="%Y-%m-%dT%H:%M:%S", errors="coerce")
+    lines["qty"] = pd.to_numeric(lines["quantity"], errors="coerce")
+    lines["price"] = pd.to_numeric(lines["unit_price"], errors="coerce")
+    lines["discount"] = pd.to_numeric(lines["discount_amount"], errors="coerce").fillna(0)
+    usable = (
+        lines["at"].notna()
+        & (lines["at"] < pd.Timestamp.today().normalize() + pd.Timedelta(days=1))
+        & (lines["price"] > 0)
+        & (lines["qty"] != 0)
+        & ~((lines["qty"] < 0) & (lines["line_type"] == "sale"))
+        & lines["customer_id"].isin(customers["customer_id"])
+        & lines["product_id"].isin(products["product_id"])
+        & ~lines.duplicated("line_id", keep="first")
+    )
+    lines = lines[usable].copy()
+    lines["net"] = lines["qty"] * lines["price"] - lines["discount"]
+
+    sales = lines[lines["line_type"] == "sale"]
+    order_dates = sales.groupby("order_id")["at"].min().dt.normalize()
+    order_customer = sales.groupby("order_id")["customer_id"].first()
+    order_net = lines[lines["order_id"].isin(order_dates.index)].groupby("order_id")["net"].sum()
+    orders = pd.DataFrame({"customer_id": order_customer, "date": order_dates, "net": order_net})
+    as_of = lines["at"].max().normalize() + pd.Timedelta(days=1)
+    per_customer = orders.groupby("customer_id").agg(
+        last=("date", "max"), frequency=("date", "size"), monetary=("net", "sum")
+    )
+    per_customer["recency_days"] = (as_of - per_customer["last"]).dt.days
+    return per_customer
+
+
+def test_rfm_matches_an_independent_recomputation_for_every_customer(warehouse):
+    expected = _expected_rfm()
+    actual = (
+        warehouse.execute(
+            "select customer_id, recency_days, frequency, cast(monetary as double) as monetary "
+            "from marts.dim_customers where frequency > 0"
+        )
+        .df()
+        .set_index("customer_id")
+    )
+    assert set(actual.index) == set(expected.index)
+    joined = actual.join(expected.add_suffix("_expected"))
+    assert (joined["recency_days"] == joined["recency_days_expected"]).all()
+    assert (joined["frequency"] == joined["frequency_expected"]).all()
+    assert (joined["monetary"] - joined["monetary_expected"]).abs().max() < 0.01
+
+
+def test_every_named_segment_has_customers_and_shares_sum_to_one(warehouse):
+    rows = warehouse.execute(
+        "select segmentation, segment_name, customers, customer_share, revenue_share "
+        "from marts.fct_segment_kpis"
+    ).df()
+    rfm = rows[rows["segmentation"] == "rfm_segment"]
+    populated = set(rfm.loc[rfm["customers"] > 0, "segment_name"])
+    assert populated >= NAMED_SEGMENTS
+    for _, group in rows.groupby("segmentation"):
+        assert group["customer_share"].sum() == pytest.approx(1.0)
+        assert group["revenue_share"].sum() == pytest.approx(1.0)
+
+
+def test_champions_outspend_the_lost(warehouse):
+    clv = dict(
+        warehouse.execute(
+            "select segment_name, historical_clv from marts.fct_segment_kpis "
+            "where segmentation = 'rfm_segment'"
+        ).fetchall()
+    )
+    assert clv["Champions"] > 5 * clv["Lost"]
+
+
+def test_dirty_sample_rows_are_quarantined_with_reasons(warehouse):
+    reasons = {
+        reason
+        for (reason,) in warehouse.execute(
+            "select quarantine_reason from staging.stg_shop__quarantined_rows"
+        ).fetchall()
+    }
+    assert any("duplicate" in r for r in reasons)
+    assert any(r.startswith("unparseable unit_price") for r in reasons)
+    assert any(r.startswith("unparseable ordered_at") for r in reasons)
+    assert "unknown customer_id" in reasons
+    assert "future ordered_at" in reasons
+    assert "non-positive unit_price" in reasons
+
+
+def test_every_raw_row_is_either_staged_or_quarantined(warehouse):
+    raw = len(pd.read_csv(SAMPLE / "raw_transactions.csv", dtype=str))
+    staged, quarantined = warehouse.execute(
+        "select (select count(*) from staging.stg_shop__order_lines), "
+        "(select count(*) from staging.stg_shop__quarantined_rows "
+        " where source_table = 'transactions')"
+    ).fetchone()
+    assert staged + quarantined == raw
+
+
+def test_todays_snapshot_in_segment_history_equals_dim_customers(warehouse):
+    mismatches = warehouse.execute(
+        "select count(*) from marts.fct_segment_history as history "
+        "inner join marts.dim_customers as customers using (customer_id) "
+        "where history.snapshot_index = 0 and history.rfm_segment <> customers.rfm_segment"
+    ).fetchone()[0]
+    assert mismatches == 0
+
+
+def test_serving_file_holds_marts_with_pii_hashed(sample_build, warehouse):
+    serving = duckdb.connect(str(sample_build / "marketing.duckdb"), read_only=True)
+    schemas = {
+        row[0]
+        for row in serving.execute(
+            "select distinct table_schema from information_schema.tables"
+        ).fetchall()
+    }
+    assert schemas == {"marts"}
+    raw_email = warehouse.execute(
+        "select email from marts.dim_customers order by customer_id limit 1"
+    ).fetchone()[0]
+    served = serving.execute(
+        "select email, first_name from marts.dim_customers order by customer_id limit 1"
+    ).fetchone()
+    assert "@" in raw_email
+    assert served[0] != raw_email and len(served[0]) == 64
+    assert served[1] is None
+    assert (sample_build / "marketing_parquet" / "dim_customers.parquet").exists()
