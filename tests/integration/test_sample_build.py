@@ -8,6 +8,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+from tests.conftest import run_cli
+
 PROJECT = Path(__file__).resolve().parents[2]
 SAMPLE = PROJECT / "seeds" / "sample"
 NAMED_SEGMENTS = {
@@ -154,3 +156,41 @@ def test_serving_file_holds_marts_with_pii_hashed(sample_build, warehouse):
     assert served[0] != raw_email and len(served[0]) == 64
     assert served[1] is None
     assert (sample_build / "marketing_parquet" / "dim_customers.parquet").exists()
+
+
+def test_clusters_are_filled_and_sensible(warehouse):
+    evaluation = (
+        warehouse.execute(
+            "select algorithm, n_clusters, silhouette from marts.cluster_evaluation "
+            "where is_chosen and algorithm <> 'kmeans_sweep'"
+        )
+        .df()
+        .set_index("algorithm")
+    )
+    assert evaluation.loc["kmeans", "n_clusters"] >= 3
+    assert evaluation.loc["kmeans", "silhouette"] > 0.15
+    unclustered = warehouse.execute(
+        "select count(*) from marts.dim_customers where frequency > 0 and cluster_id is null"
+    ).fetchone()[0]
+    assert unclustered == 0
+    insights = warehouse.execute(
+        "select insights from marts.cluster_profiles where is_primary"
+    ).fetchall()
+    assert insights and all(3 <= len(text.split("\n")) <= 5 for (text,) in insights)
+
+
+def test_rebuilding_gives_identical_cluster_labels(sample_build, warehouse):
+    before = warehouse.execute(
+        "select customer_id, algorithm, cluster_id, cluster_name from marts.cluster_assignments "
+        "order by all"
+    ).fetchall()
+    warehouse.close()
+    result = run_cli(sample_build, "build", "--select", "cluster_assignments", "--no-publish")
+    assert result.returncode == 0, result.stderr[-3000:]
+    con = duckdb.connect(str(sample_build / "build.duckdb"), read_only=True)
+    after = con.execute(
+        "select customer_id, algorithm, cluster_id, cluster_name from marts.cluster_assignments "
+        "order by all"
+    ).fetchall()
+    con.close()
+    assert after == before

@@ -1,6 +1,6 @@
 -- One row per customer: demographics, consent, RFM measures, scores,
--- segment, value tier and churn-risk flag. Customers with no valid order yet
--- are kept, in segment 'Prospect'.
+-- segment, value tier, churn-risk flag and cluster (primary algorithm).
+-- Customers with no valid order yet are kept, in segment 'Prospect'.
 with customers as (
     select * from {{ ref('stg_shop__customers') }}
 ),
@@ -11,6 +11,10 @@ cities as (
 
 rfm as (
     select * from {{ ref('int_customers_rfm_scored') }}
+),
+
+clusters as (
+    select * from {{ ref('customer_clusters') }}
 ),
 
 reference_date as (
@@ -55,7 +59,9 @@ final as (
         end as family_status,
         coalesce(rfm.rfm_segment, 'Prospect') as rfm_segment,
         coalesce(rfm.value_tier, 'New/Regular') as value_tier,
+        clusters.cluster_name,
         rfm.rfm_code,
+        clusters.cluster_id,
         customers.num_kids,
         customers.age_years,
         rfm.recency_days,
@@ -86,6 +92,8 @@ final as (
         on customers.city_id = cities.city_id
     left join rfm
         on customers.customer_id = rfm.customer_id
+    left join clusters
+        on customers.customer_id = clusters.customer_id
 )
 
 select * from final

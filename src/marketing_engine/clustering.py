@@ -1,0 +1,474 @@
+"""Customer clustering: KMeans, DBSCAN and Ward hierarchical, evaluated and with stable labels.
+
+Scaling: features listed in `log_features` are log1p-transformed (recency,
+frequency and money are heavy-tailed), then every feature is standardized to
+mean 0 and standard deviation 1, so each counts equally in distances.
+
+Memory: DBSCAN and Ward are quadratic, and even KMeans' k sweep is costly on
+millions of rows, so every algorithm is fitted on a seeded sample
+(`fit_sample_size`, `hierarchical_sample_size`); the other customers are
+assigned to the nearest centroid (KMeans, Ward) or to the nearest DBSCAN core
+point within eps (else noise). Silhouette is always computed on a sample.
+
+Stability: clusters are numbered in a canonical order (largest first), then
+matched to the previous run by Hungarian matching on centroids, where the
+previous run's centroid of a cluster is the mean of its former members'
+current features; a cluster keeps its id while it still matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+from sklearn.cluster import DBSCAN, AgglomerativeClustering, KMeans
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from sklearn.neighbors import NearestNeighbors
+
+ALGORITHMS = ("kmeans", "dbscan", "hierarchical")
+NOISE = -1
+
+
+@dataclass(frozen=True)
+class ClusteringConfig:
+    """Settings, normally from the models' YAML `config:`."""
+
+    features: tuple[str, ...]
+    log_features: tuple[str, ...] = ()
+    k_min: int = 2
+    k_max: int = 8
+    primary_algorithm: str = "kmeans"
+    fit_sample_size: int = 50_000
+    hierarchical_sample_size: int = 10_000
+    silhouette_sample_size: int = 10_000
+    dbscan_min_samples: int = 10
+    match_tolerance: float = 1.0
+    random_state: int = 42
+
+    def __post_init__(self) -> None:
+        if self.primary_algorithm not in ALGORITHMS:
+            raise ValueError(
+                f"primary_algorithm must be one of {ALGORITHMS}, not {self.primary_algorithm!r}"
+            )
+        if not 2 <= self.k_min <= self.k_max:
+            raise ValueError(f"need 2 <= k_min <= k_max, got {self.k_min}..{self.k_max}")
+        if not self.features:
+            raise ValueError("features must list at least one column")
+
+    @classmethod
+    def from_mapping(cls, settings: Mapping[str, object] | None) -> ClusteringConfig:
+        """Build from the `clustering` config dict; unknown keys fail, unset ones keep defaults."""
+        settings = dict(settings or {})
+        unknown = sorted(set(settings) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise ValueError(
+                f"unknown clustering settings {unknown}; known: {sorted(cls.__dataclass_fields__)}"
+            )
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()}
+        return cls(**values)
+
+
+@dataclass
+class AlgorithmFit:
+    """One algorithm's labels for every customer, in canonical order (0 = largest)."""
+
+    algorithm: str
+    labels: np.ndarray
+    parameters: dict
+    inertia: float | None = None
+
+
+@dataclass
+class ClusteringResult:
+    """Everything the dbt models publish from one fit."""
+
+    customer_ids: np.ndarray
+    scaled: np.ndarray
+    fits: dict[str, AlgorithmFit]
+    evaluation: pd.DataFrame
+    kmeans_sweep: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+# --- features ----------------------------------------------------------------------
+
+
+def prepare_features(frame: pd.DataFrame, config: ClusteringConfig) -> np.ndarray:
+    """Log-transform, impute (median) and standardize the configured feature columns."""
+    missing = [name for name in config.features if name not in frame.columns]
+    if missing:
+        raise KeyError(
+            f"clustering features {missing} are not columns of the feature table; "
+            f"available: {sorted(frame.columns)}"
+        )
+    values = frame[list(config.features)].astype(float).copy()
+    for name in config.log_features:
+        if name in values:
+            values[name] = np.log1p(values[name].clip(lower=0))
+    values = values.fillna(values.median()).fillna(0.0)
+    matrix = values.to_numpy()
+    std = matrix.std(axis=0)
+    std[std == 0] = 1.0
+    return (matrix - matrix.mean(axis=0)) / std
+
+
+def _sample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    if n <= size:
+        return np.arange(n)
+    return np.sort(rng.choice(n, size, replace=False))
+
+
+# --- algorithms ----------------------------------------------------------------------
+
+
+def knee_index(values: np.ndarray) -> int:
+    """Index of the knee of a monotone curve: the point farthest from the end-to-end chord."""
+    y = np.asarray(values, dtype=float)
+    if y.size < 3:
+        return int(y.size - 1)
+    x = np.linspace(0.0, 1.0, y.size)
+    span = y[-1] - y[0]
+    y_norm = (y - y[0]) / span if span else np.zeros_like(y)
+    return int(np.argmax(np.abs(y_norm - x)))
+
+
+def _canonical(labels: np.ndarray) -> np.ndarray:
+    """Relabel clusters 0..k-1 by size (largest first), ties by smallest member index."""
+    clusters = [c for c in np.unique(labels) if c != NOISE]
+    first_member = {c: int(np.flatnonzero(labels == c)[0]) for c in clusters}
+    order = sorted(clusters, key=lambda c: (-int((labels == c).sum()), first_member[c]))
+    mapping = {old: new for new, old in enumerate(order)}
+    mapping[NOISE] = NOISE
+    return np.vectorize(mapping.get, otypes=[int])(labels) if labels.size else labels
+
+
+def fit_kmeans(x: np.ndarray, config: ClusteringConfig) -> tuple[AlgorithmFit, pd.DataFrame]:
+    """KMeans for every k in range on a sample; the best silhouette wins; elbow recorded."""
+    rng = np.random.default_rng(config.random_state)
+    sample = x[_sample(len(x), config.fit_sample_size, rng)]
+    rows, models = [], {}
+    for k in range(config.k_min, min(config.k_max, len(sample) - 1) + 1):
+        model = KMeans(n_clusters=k, n_init=4, random_state=config.random_state).fit(sample)
+        models[k] = model
+        rows.append(
+            {
+                "k": k,
+                "inertia": float(model.inertia_),
+                "silhouette": _silhouette(sample, model.labels_, config),
+            }
+        )
+    sweep = pd.DataFrame(rows)
+    sweep["is_elbow"] = False
+    sweep.loc[knee_index(sweep["inertia"].to_numpy()), "is_elbow"] = True
+    best_k = int(sweep.loc[sweep["silhouette"].idxmax(), "k"])
+    sweep["is_chosen"] = sweep["k"] == best_k
+    best = models[best_k]
+    labels = _canonical(best.predict(x))
+    fit = AlgorithmFit("kmeans", labels, {"k": best_k, "n_init": 4}, float(best.inertia_))
+    return fit, sweep
+
+
+def fit_dbscan(x: np.ndarray, config: ClusteringConfig) -> AlgorithmFit:
+    """DBSCAN with eps at the knee of the k-distance curve; the rest join the nearest core."""
+    rng = np.random.default_rng(config.random_state + 1)
+    index = _sample(len(x), config.fit_sample_size, rng)
+    sample = x[index]
+    min_samples = min(config.dbscan_min_samples, len(sample) - 1)
+    distances, _ = NearestNeighbors(n_neighbors=min_samples).fit(sample).kneighbors(sample)
+    k_distance = np.sort(distances[:, -1])
+    eps = float(k_distance[knee_index(k_distance)])
+    eps = eps if eps > 0 else float(k_distance[k_distance > 0].min(initial=1e-6))
+    model = DBSCAN(eps=eps, min_samples=min_samples).fit(sample)
+    labels = np.full(len(x), NOISE, dtype=int)
+    labels[index] = model.labels_
+    rest = np.setdiff1d(np.arange(len(x)), index, assume_unique=True)
+    core = model.core_sample_indices_
+    if rest.size and core.size:
+        nearest = NearestNeighbors(n_neighbors=1).fit(sample[core])
+        distance, position = nearest.kneighbors(x[rest])
+        core_labels = model.labels_[core][position[:, 0]]
+        labels[rest] = np.where(distance[:, 0] <= eps, core_labels, NOISE)
+    parameters = {"eps": round(eps, 6), "min_samples": int(min_samples)}
+    return AlgorithmFit("dbscan", _canonical(labels), parameters)
+
+
+def fit_hierarchical(x: np.ndarray, n_clusters: int, config: ClusteringConfig) -> AlgorithmFit:
+    """Ward agglomerative clustering on a sample; every customer joins the nearest centroid."""
+    rng = np.random.default_rng(config.random_state + 2)
+    index = _sample(len(x), config.hierarchical_sample_size, rng)
+    sample = x[index]
+    n_clusters = min(n_clusters, len(sample))
+    fitted = AgglomerativeClustering(n_clusters=n_clusters, linkage="ward").fit_predict(sample)
+    centroids = np.vstack([sample[fitted == c].mean(axis=0) for c in range(n_clusters)])
+    labels = _nearest_centroid(x, centroids)
+    labels[index] = fitted
+    parameters = {"n_clusters": int(n_clusters), "linkage": "ward"}
+    return AlgorithmFit("hierarchical", _canonical(labels), parameters)
+
+
+def _nearest_centroid(x: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    nearest = NearestNeighbors(n_neighbors=1).fit(centroids)
+    return nearest.kneighbors(x, return_distance=False)[:, 0].astype(int)
+
+
+# --- evaluation ----------------------------------------------------------------------
+
+
+def _silhouette(x: np.ndarray, labels: np.ndarray, config: ClusteringConfig) -> float | None:
+    keep = labels != NOISE
+    if len(np.unique(labels[keep])) < 2:
+        return None
+    size = min(config.silhouette_sample_size, int(keep.sum()))
+    return float(
+        silhouette_score(x[keep], labels[keep], sample_size=size, random_state=config.random_state)
+    )
+
+
+def evaluate(fit: AlgorithmFit, x: np.ndarray, config: ClusteringConfig) -> dict:
+    """Silhouette (sampled), Davies-Bouldin and Calinski-Harabasz on non-noise customers."""
+    keep = fit.labels != NOISE
+    n_clusters = len(np.unique(fit.labels[keep]))
+    row = {
+        "algorithm": fit.algorithm,
+        "parameters": ", ".join(f"{k}={v}" for k, v in fit.parameters.items()),
+        "n_clusters": n_clusters,
+        "silhouette": None,
+        "davies_bouldin": None,
+        "calinski_harabasz": None,
+        "inertia": fit.inertia,
+        "noise_share": float(1 - keep.mean()) if len(keep) else 0.0,
+    }
+    if n_clusters >= 2:
+        rng = np.random.default_rng(config.random_state + 3)
+        index = np.flatnonzero(keep)
+        index = index[_sample(index.size, config.fit_sample_size, rng)]
+        row["silhouette"] = _silhouette(x, fit.labels, config)
+        row["davies_bouldin"] = float(davies_bouldin_score(x[index], fit.labels[index]))
+        row["calinski_harabasz"] = float(calinski_harabasz_score(x[index], fit.labels[index]))
+    return row
+
+
+# --- stable labels -------------------------------------------------------------------
+
+
+def match_previous(
+    labels: np.ndarray,
+    x: np.ndarray,
+    customer_ids: np.ndarray,
+    previous: pd.DataFrame | None,
+    tolerance: float,
+) -> np.ndarray:
+    """Renumber clusters to the previous run's ids where the centroids still match.
+
+    `previous` has customer_id and cluster_id. The previous centroid of a cluster is
+    the mean of its former members' current features; new and previous centroids
+    are paired by Hungarian matching on Euclidean distance, and a pair within
+    `tolerance` (standard deviations) keeps the previous id. Other clusters get ids
+    above every previous one.
+    """
+    if previous is None or previous.empty:
+        return labels
+    current = [c for c in np.unique(labels) if c != NOISE]
+    position = pd.Series(np.arange(len(customer_ids)), index=customer_ids)
+    previous = previous[previous["cluster_id"] != NOISE]
+    previous = previous[previous["customer_id"].isin(position.index)]
+    if previous.empty or not current:
+        return labels
+    old_ids = sorted(previous["cluster_id"].unique())
+    old_centroids = np.vstack(
+        [
+            x[position[previous.loc[previous["cluster_id"] == old, "customer_id"]].to_numpy()].mean(
+                axis=0
+            )
+            for old in old_ids
+        ]
+    )
+    new_centroids = np.vstack([x[labels == c].mean(axis=0) for c in current])
+    cost = np.linalg.norm(new_centroids[:, None, :] - old_centroids[None, :, :], axis=2)
+    rows, cols = linear_sum_assignment(cost)
+    mapping = {NOISE: NOISE}
+    for r, c in zip(rows, cols, strict=True):
+        if cost[r, c] <= tolerance:
+            mapping[current[r]] = int(old_ids[c])
+    next_id = max(old_ids) + 1
+    for cluster in current:
+        if cluster not in mapping:
+            mapping[cluster] = next_id
+            next_id += 1
+    return np.vectorize(mapping.get, otypes=[int])(labels)
+
+
+# --- names ------------------------------------------------------------------------------
+
+
+def name_clusters(frame: pd.DataFrame, labels: np.ndarray) -> dict[int, str]:
+    """A readable name per cluster from its median recency, frequency and spend vs everyone's."""
+    names: dict[int, str] = {}
+    overall = frame[["recency_days", "frequency", "monetary"]].astype(float).median()
+    for cluster in sorted(c for c in np.unique(labels) if c != NOISE):
+        members = frame.loc[labels == cluster, ["recency_days", "frequency", "monetary"]]
+        median = members.astype(float).median()
+        recency_ratio = (median["recency_days"] + 1) / (overall["recency_days"] + 1)
+        value_ratio = (median["monetary"] + 1) / (overall["monetary"] + 1)
+        frequency_ratio = (median["frequency"] + 1) / (overall["frequency"] + 1)
+        activity = (
+            "Lapsed"
+            if recency_ratio > 2.5
+            else "Cooling"
+            if recency_ratio > 1.3
+            else "Active"
+            if recency_ratio < 0.6
+            else "Steady"
+        )
+        if value_ratio > 2 and frequency_ratio > 1.5:
+            value = "loyal big spenders"
+        elif value_ratio > 1.5:
+            value = "high spenders"
+        elif frequency_ratio > 1.5:
+            value = "frequent shoppers"
+        elif frequency_ratio < 0.75 and value_ratio < 0.5:
+            value = "occasional buyers"
+        elif value_ratio < 0.6:
+            value = "light spenders"
+        else:
+            value = "mid-value shoppers"
+        names[cluster] = f"{activity} {value}"
+    return _unique_names(names)
+
+
+def _unique_names(names: dict[int, str]) -> dict[int, str]:
+    seen: dict[str, int] = {}
+    unique = {}
+    for cluster, name in names.items():
+        seen[name] = seen.get(name, 0) + 1
+        unique[cluster] = name if seen[name] == 1 else f"{name} ({seen[name]})"
+    unique[NOISE] = "Outliers"
+    return unique
+
+
+# --- the whole fit ---------------------------------------------------------------------
+
+_FIT_CACHE: dict[str, ClusteringResult] = {}
+
+
+def _cache_key(frame: pd.DataFrame, config: ClusteringConfig) -> str:
+    digest = hashlib.sha256(repr(config).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def fit_all(frame: pd.DataFrame, config: ClusteringConfig) -> ClusteringResult:
+    """Fit every algorithm on the features in `frame` (one row per customer_id).
+
+    Memoized per process on the data and config: the dbt models that publish the
+    assignments and the evaluation share one fit within a `dbt build`.
+    """
+    frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    key = _cache_key(frame, config)
+    if key in _FIT_CACHE:
+        return _FIT_CACHE[key]
+    x = prepare_features(frame, config)
+    kmeans, sweep = fit_kmeans(x, config)
+    fits = {
+        "kmeans": kmeans,
+        "dbscan": fit_dbscan(x, config),
+        "hierarchical": fit_hierarchical(x, kmeans.parameters["k"], config),
+    }
+    rows = [evaluate(fit, x, config) for fit in fits.values()]
+    evaluation = pd.DataFrame(rows)
+    evaluation["is_primary"] = evaluation["algorithm"] == config.primary_algorithm
+    result = ClusteringResult(
+        customer_ids=frame["customer_id"].to_numpy(),
+        scaled=x,
+        fits=fits,
+        evaluation=evaluation,
+        kmeans_sweep=sweep,
+    )
+    _FIT_CACHE.clear()  # keep one fit: the models of one build share it
+    _FIT_CACHE[key] = result
+    return result
+
+
+def assignments(
+    frame: pd.DataFrame,
+    config: ClusteringConfig,
+    previous: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Long table: one row per customer and algorithm with a stable cluster id and name."""
+    result = fit_all(frame, config)
+    ordered = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    parts = []
+    for algorithm, fit in result.fits.items():
+        before = None
+        if previous is not None and not previous.empty:
+            before = previous.loc[previous["algorithm"] == algorithm, ["customer_id", "cluster_id"]]
+        labels = match_previous(
+            fit.labels, result.scaled, result.customer_ids, before, config.match_tolerance
+        )
+        names = name_clusters(ordered, labels)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "customer_id": result.customer_ids,
+                    "algorithm": algorithm,
+                    "cluster_id": labels.astype("int64"),
+                    "cluster_name": [names[label] for label in labels],
+                    "is_noise": labels == NOISE,
+                    "is_primary": algorithm == config.primary_algorithm,
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def evaluation_table(
+    frame: pd.DataFrame, config: ClusteringConfig, assigned: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One row per algorithm (chosen fits) plus one per k of the KMeans sweep.
+
+    With `assigned` (the published assignments), n_customers counts each
+    algorithm's clustered (non-noise) customers there.
+    """
+    result = fit_all(frame, config)
+    chosen = result.evaluation.assign(k=None, is_elbow=None, is_chosen=True)
+    if assigned is not None:
+        clustered = assigned[~assigned["is_noise"]].groupby("algorithm").size()
+        chosen["n_customers"] = chosen["algorithm"].map(clustered).fillna(0)
+    else:
+        chosen["n_customers"] = [int((f.labels != NOISE).sum()) for f in result.fits.values()]
+    sweep = result.kmeans_sweep.assign(
+        algorithm="kmeans_sweep",
+        parameters=lambda d: "k=" + d["k"].astype(str),
+        n_clusters=lambda d: d["k"],
+        davies_bouldin=None,
+        calinski_harabasz=None,
+        noise_share=0.0,
+        is_primary=False,
+        n_customers=len(result.customer_ids),
+    )
+    columns = [
+        "algorithm",
+        "parameters",
+        "n_clusters",
+        "n_customers",
+        "k",
+        "silhouette",
+        "davies_bouldin",
+        "calinski_harabasz",
+        "inertia",
+        "noise_share",
+        "is_elbow",
+        "is_chosen",
+        "is_primary",
+    ]
+    table = pd.concat([chosen[columns], sweep[columns]], ignore_index=True)
+    for name in ("silhouette", "davies_bouldin", "calinski_harabasz", "inertia", "noise_share"):
+        table[name] = table[name].astype(float)
+    for name in ("n_clusters", "n_customers", "k"):
+        table[name] = table[name].astype("Int64")
+    for name in ("is_elbow", "is_chosen", "is_primary"):
+        table[name] = table[name].astype("boolean")
+    return table

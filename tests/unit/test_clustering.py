@@ -1,0 +1,213 @@
+"""Clustering recovers known groups, flags outliers, and keeps labels stable."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from marketing_engine import clustering
+from marketing_engine.clustering import (
+    ClusteringConfig,
+    assignments,
+    evaluation_table,
+    fit_all,
+    knee_index,
+)
+
+FEATURES = ("recency_days", "frequency", "monetary", "aov", "discounted_revenue_share")
+LOGGED = ("recency_days", "frequency", "monetary", "aov")
+# Group centres: (recency_days, frequency, monetary per order, discount share)
+CENTRES = [(10, 40, 3000, 0.05), (300, 2, 800, 0.1), (60, 8, 1500, 0.6), (120, 15, 9000, 0.02)]
+
+
+def synthetic(n_per_group: int = 400, seed: int = 0, outliers: int = 0) -> pd.DataFrame:
+    """Customers in four well-separated behaviour groups; `true_group` is the truth."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for group, (recency, frequency, aov, discount) in enumerate(CENTRES):
+        r = recency * np.exp(rng.normal(0, 0.12, n_per_group))
+        f = np.maximum(1, np.round(frequency * np.exp(rng.normal(0, 0.12, n_per_group))))
+        a = aov * np.exp(rng.normal(0, 0.12, n_per_group))
+        d = np.clip(discount + rng.normal(0, 0.03, n_per_group), 0, 1)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "recency_days": r,
+                    "frequency": f,
+                    "monetary": f * a,
+                    "aov": a,
+                    "discounted_revenue_share": d,
+                    "true_group": group,
+                }
+            )
+        )
+    frame = pd.concat(rows, ignore_index=True)
+    if outliers:
+        extreme = pd.DataFrame(
+            {
+                "recency_days": rng.uniform(1, 2, outliers),
+                "frequency": rng.uniform(400, 500, outliers),
+                "monetary": rng.uniform(5e6, 9e6, outliers),
+                "aov": rng.uniform(4e4, 9e4, outliers),
+                "discounted_revenue_share": rng.uniform(0.95, 1.0, outliers),
+                "true_group": -1,
+            }
+        )
+        frame = pd.concat([frame, extreme], ignore_index=True)
+    frame.insert(0, "customer_id", [f"C{i:06d}" for i in range(len(frame))])
+    return frame
+
+
+def config(**overrides) -> ClusteringConfig:
+    settings = {"features": FEATURES, "log_features": LOGGED, "k_min": 2, "k_max": 7}
+    return ClusteringConfig(**{**settings, **overrides})
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    clustering._FIT_CACHE.clear()
+    yield
+    clustering._FIT_CACHE.clear()
+
+
+def _labels(frame: pd.DataFrame, cfg: ClusteringConfig, algorithm: str) -> pd.Series:
+    table = assignments(frame, cfg)
+    chosen = table[table["algorithm"] == algorithm].set_index("customer_id")["cluster_id"]
+    return chosen.reindex(frame["customer_id"])
+
+
+def test_kmeans_recovers_known_groups():
+    frame = synthetic()
+    labels = _labels(frame, config(), "kmeans")
+    assert adjusted_rand_score(frame["true_group"], labels) > 0.9
+    assert labels.nunique() == len(CENTRES)
+
+
+def test_hierarchical_recovers_known_groups():
+    frame = synthetic()
+    labels = _labels(frame, config(), "hierarchical")
+    assert adjusted_rand_score(frame["true_group"], labels) > 0.9
+
+
+def test_fitting_on_a_sample_still_recovers_groups_for_everyone():
+    frame = synthetic(n_per_group=1500)
+    cfg = config(fit_sample_size=800, hierarchical_sample_size=500, silhouette_sample_size=500)
+    for algorithm in ("kmeans", "hierarchical"):
+        labels = _labels(frame, cfg, algorithm)
+        assert labels.notna().all()
+        assert adjusted_rand_score(frame["true_group"], labels) > 0.9, algorithm
+
+
+def test_dbscan_marks_planted_outliers_as_noise():
+    frame = synthetic(outliers=8)
+    table = assignments(frame, config())
+    dbscan = table[table["algorithm"] == "dbscan"].set_index("customer_id")
+    planted = frame.loc[frame["true_group"] == -1, "customer_id"]
+    assert dbscan.loc[planted, "is_noise"].all()
+    assert (dbscan.loc[planted, "cluster_name"] == "Outliers").all()
+    assert dbscan["is_noise"].mean() < 0.1
+
+
+def test_dbscan_assigns_the_unsampled_to_core_points_or_noise():
+    frame = synthetic(n_per_group=1000, outliers=5)
+    cfg = config(fit_sample_size=1500)
+    dbscan = assignments(frame, cfg).query("algorithm == 'dbscan'").set_index("customer_id")
+    planted = frame.loc[frame["true_group"] == -1, "customer_id"]
+    assert dbscan.loc[planted, "is_noise"].all()
+    clustered = dbscan[~dbscan["is_noise"]]
+    assert len(clustered) > 0.85 * len(frame)
+
+
+def test_the_same_input_gives_identical_labels():
+    frame = synthetic()
+    first = assignments(frame, config())
+    clustering._FIT_CACHE.clear()
+    second = assignments(frame.sample(frac=1.0, random_state=3), config())
+    pd.testing.assert_frame_equal(
+        first.sort_values(["algorithm", "customer_id"]).reset_index(drop=True),
+        second.sort_values(["algorithm", "customer_id"]).reset_index(drop=True),
+    )
+
+
+def test_clusters_keep_their_ids_after_a_rebuild_on_slightly_changed_data():
+    frame = synthetic(seed=1)
+    before = assignments(frame, config())
+    # Remove one group's first members so canonical (size) order changes, and add noise.
+    changed = frame.drop(index=range(0, 150)).copy()
+    rng = np.random.default_rng(9)
+    changed["monetary"] *= np.exp(rng.normal(0, 0.02, len(changed)))
+    clustering._FIT_CACHE.clear()
+    unmatched = assignments(changed, config())
+    clustering._FIT_CACHE.clear()
+    matched = assignments(changed, config(), previous=before)
+
+    def agreement(after: pd.DataFrame) -> float:
+        left = before.query("algorithm == 'kmeans'").set_index("customer_id")["cluster_id"]
+        right = after.query("algorithm == 'kmeans'").set_index("customer_id")["cluster_id"]
+        common = left.index.intersection(right.index)
+        return float((left[common] == right[common]).mean())
+
+    assert agreement(matched) > 0.98
+    assert agreement(unmatched) < 0.9  # without matching, ids would have moved
+
+
+def test_a_new_cluster_gets_a_fresh_id():
+    frame = synthetic(seed=2)
+    three_groups = frame[frame["true_group"] != 3]
+    before = assignments(three_groups, config(k_min=3, k_max=3))
+    clustering._FIT_CACHE.clear()
+    after = assignments(frame, config(k_min=4, k_max=4), previous=before)
+    kmeans = after.query("algorithm == 'kmeans'")
+    new_group = frame.loc[frame["true_group"] == 3, "customer_id"]
+    new_ids = kmeans.set_index("customer_id").loc[new_group, "cluster_id"]
+    assert new_ids.mode()[0] == 3  # above every previous id (0, 1, 2)
+
+
+def test_evaluation_reports_every_algorithm_and_the_sweep():
+    frame = synthetic()
+    table = evaluation_table(frame, config())
+    chosen = table[table["is_chosen"] & (table["algorithm"] != "kmeans_sweep")]
+    assert set(chosen["algorithm"]) == {"kmeans", "dbscan", "hierarchical"}
+    sweep = table[table["algorithm"] == "kmeans_sweep"]
+    assert list(sweep["k"]) == list(range(2, 8))
+    assert sweep["is_elbow"].sum() == 1
+    best_k = sweep.loc[sweep["silhouette"].idxmax(), "k"]
+    assert table.loc[table["algorithm"] == "kmeans", "n_clusters"].iloc[0] == best_k
+    assert (sweep["inertia"].diff().dropna() < 0).all()
+
+
+def test_one_fit_is_shared_by_the_models_of_a_build(monkeypatch):
+    frame = synthetic(n_per_group=100)
+    calls = []
+    real = clustering.fit_kmeans
+    monkeypatch.setattr(clustering, "fit_kmeans", lambda *a: calls.append(1) or real(*a))
+    assignments(frame, config())
+    evaluation_table(frame, config())
+    assert len(calls) == 1
+
+
+def test_knee_of_a_hockey_stick():
+    curve = np.array([100.0, 50.0, 20.0, 15.0, 12.0, 10.0, 9.0])
+    assert knee_index(curve) == 2
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"primary_algorithm": "spectral"}, "primary_algorithm"),
+        ({"k_min": 1}, "k_min"),
+        ({"features": ()}, "features"),
+    ],
+)
+def test_bad_settings_are_named(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        config(**overrides)
+
+
+def test_unknown_setting_keys_and_feature_columns_are_named():
+    with pytest.raises(ValueError, match="colour"):
+        ClusteringConfig.from_mapping({"features": ["recency_days"], "colour": "red"})
+    with pytest.raises(KeyError, match="shoe_size"):
+        fit_all(synthetic(n_per_group=20), config(features=("shoe_size",)))

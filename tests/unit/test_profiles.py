@@ -1,0 +1,72 @@
+"""Cluster profiles state facts computed from the numbers."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from marketing_engine.profiles import profile_clusters
+
+
+@pytest.fixture
+def inputs():
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d"],
+            "recency_days": [5, 7, 300, 320],
+            "frequency": [20, 30, 1, 1],
+            "monetary": [40000.0, 60000.0, 1000.0, 3000.0],
+            "orders_per_month": [2.0, 3.0, 0.1, 0.1],
+            "discounted_revenue_share": [0.1, 0.0, 0.5, 0.5],
+            "gender": ["Female", "Female", "Male", "Female"],
+            "age_years": [30, 40, 50, 60],
+            "num_kids": [0, 2, 0, 1],
+            "income_band": ["High", "High", "Low", "Low"],
+            "city_name": ["Mumbai", "Mumbai", "Delhi", "Pune"],
+            "is_churn_risk": [False, False, True, True],
+            "cluster_id": [0, 0, 1, 1],
+        }
+    )
+    assigned = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d"],
+            "algorithm": "kmeans",
+            "cluster_id": [0, 0, 1, 1],
+            "cluster_name": ["Active loyal big spenders"] * 2 + ["Lapsed occasional buyers"] * 2,
+            "is_primary": True,
+        }
+    )
+    features = pd.DataFrame(
+        {"customer_id": ["a", "b", "c", "d"], "coupon_burn_rate": [0.9, 0.7, 0.1, 0.1]}
+    )
+    category_revenue = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "c", "d"],
+            "category": ["Sarees", "Beauty", "Sarees", "Grocery", "Grocery"],
+            "revenue": [30000.0, 10000.0, 60000.0, 1000.0, 3000.0],
+        }
+    )
+    return assigned, customers, features, category_revenue
+
+
+def test_profile_numbers(inputs):
+    profiles = profile_clusters(*inputs).set_index("cluster_id")
+    assert profiles["customer_share"].sum() == pytest.approx(1.0)
+    assert profiles["revenue_share"].sum() == pytest.approx(1.0)
+    assert profiles.loc[0, "revenue_share"] == pytest.approx(100000 / 104000)
+    assert profiles.loc[0, "aov"] == pytest.approx(100000 / 50)
+    assert profiles.loc[0, "top_categories"].startswith("Sarees 90%")
+    assert profiles.loc[1, "churn_risk_share"] == 1.0
+    assert profiles.loc[0, "female_share"] == 1.0
+    assert profiles.loc[1, "top_city"] in {"Delhi", "Pune"}
+
+
+def test_insights_are_three_to_five_factual_sentences(inputs):
+    profiles = profile_clusters(*inputs).set_index("cluster_id")
+    sentences = profiles.loc[0, "insights"].split("\n")
+    assert 3 <= len(sentences) <= 5
+    assert sentences[0].startswith("2 customers (50% of the base) bring 96% of net revenue")
+    assert any("Sarees 90%" in s for s in sentences)
+    assert any("redeem coupons more often" in s for s in sentences)
+    lapsed = profiles.loc[1, "insights"]
+    assert "100% are flagged at churn risk" in lapsed
