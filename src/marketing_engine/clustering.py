@@ -18,7 +18,6 @@ current features; a cluster keeps its id while it still matches.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -28,6 +27,8 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import DBSCAN, AgglomerativeClustering, KMeans
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 from sklearn.neighbors import NearestNeighbors
+
+from marketing_engine.memo import OneSlotCache
 
 ALGORITHMS = ("kmeans", "dbscan", "hierarchical")
 NOISE = -1
@@ -351,13 +352,7 @@ def _unique_names(names: dict[int, str]) -> dict[int, str]:
 
 # --- the whole fit ---------------------------------------------------------------------
 
-_FIT_CACHE: dict[str, ClusteringResult] = {}
-
-
-def _cache_key(frame: pd.DataFrame, config: ClusteringConfig) -> str:
-    digest = hashlib.sha256(repr(config).encode())
-    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    return digest.hexdigest()
+_FIT_CACHE = OneSlotCache()
 
 
 def fit_all(frame: pd.DataFrame, config: ClusteringConfig) -> ClusteringResult:
@@ -367,9 +362,10 @@ def fit_all(frame: pd.DataFrame, config: ClusteringConfig) -> ClusteringResult:
     assignments and the evaluation share one fit within a `dbt build`.
     """
     frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
-    key = _cache_key(frame, config)
-    if key in _FIT_CACHE:
-        return _FIT_CACHE[key]
+    return _FIT_CACHE.get_or_compute(frame, config, lambda: _fit(frame, config))
+
+
+def _fit(frame: pd.DataFrame, config: ClusteringConfig) -> ClusteringResult:
     x = prepare_features(frame, config)
     kmeans, sweep = fit_kmeans(x, config)
     fits = {
@@ -380,16 +376,13 @@ def fit_all(frame: pd.DataFrame, config: ClusteringConfig) -> ClusteringResult:
     rows = [evaluate(fit, x, config) for fit in fits.values()]
     evaluation = pd.DataFrame(rows)
     evaluation["is_primary"] = evaluation["algorithm"] == config.primary_algorithm
-    result = ClusteringResult(
+    return ClusteringResult(
         customer_ids=frame["customer_id"].to_numpy(),
         scaled=x,
         fits=fits,
         evaluation=evaluation,
         kmeans_sweep=sweep,
     )
-    _FIT_CACHE.clear()  # keep one fit: the models of one build share it
-    _FIT_CACHE[key] = result
-    return result
 
 
 def assignments(

@@ -1,5 +1,6 @@
 -- One row per customer: demographics, consent, RFM measures, scores,
--- segment, value tier, churn-risk flag and cluster (primary algorithm).
+-- segment, value tier, churn-risk flag, cluster (primary algorithm) and
+-- predicted lifetime value (BG/NBD + Gamma-Gamma).
 -- Customers with no valid order yet are kept, in segment 'Prospect'.
 with customers as (
     select * from {{ ref('stg_shop__customers') }}
@@ -15,6 +16,10 @@ rfm as (
 
 clusters as (
     select * from {{ ref('customer_clusters') }}
+),
+
+lifetime_value as (
+    select * from {{ ref('customer_lifetime_value') }}
 ),
 
 reference_date as (
@@ -81,11 +86,17 @@ final as (
         customers.is_opted_out,
         customers.is_sms_opt_in and not customers.is_opted_out
             as is_sms_contactable,
+        lifetime_value.p_alive,
+        lifetime_value.churn_probability,
+        lifetime_value.expected_purchases_90d,
+        lifetime_value.expected_order_value,
+        lifetime_value.clv_12_months,
         coalesce(rfm.is_churn_risk, false) as is_churn_risk,
         customers.birth_date,
         customers.join_date,
         rfm.first_order_date,
         rfm.last_order_date,
+        lifetime_value.expected_next_purchase_date,
         customers.as_of_date
     from aged as customers
     left join cities
@@ -94,6 +105,8 @@ final as (
         on customers.customer_id = rfm.customer_id
     left join clusters
         on customers.customer_id = clusters.customer_id
+    left join lifetime_value
+        on customers.customer_id = lifetime_value.customer_id
 )
 
 select * from final

@@ -1,0 +1,18 @@
+"""One row per fitted model (bg_nbd, gamma_gamma): parameters, log-likelihood, convergence."""
+
+import pandas as pd
+
+from marketing_engine.clv import ClvSettings, score
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    settings = ClvSettings.from_mapping(dbt.config.get("clv"))
+    summary = dbt.ref("int_customers_clv_summary").df().sort_values("customer_id")
+    # Built after the scores, so the in-process fit they made is reused.
+    scored = dbt.ref("customer_lifetime_value").df()
+    _, parameters = score(summary.reset_index(drop=True), settings)
+    table = pd.DataFrame(parameters)
+    table["scored_customers"] = len(scored)
+    table["fit_date"] = pd.Timestamp(summary["as_of_date"].iloc[0]).date() if len(summary) else None
+    return table
