@@ -97,6 +97,69 @@ def generate_data(
     click.echo(f"wrote {fmt} files to {out_dir}")
 
 
+@main.command("fit-clv")
+@click.option(
+    "--transactions",
+    "path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="CSV with customer_id, date and amount columns.",
+)
+@click.option(
+    "--calibration-end",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Last day of the calibration period (default: the last date in the file).",
+)
+@click.option(
+    "--time-unit",
+    type=click.Choice(["days", "weeks"]),
+    default="weeks",
+    show_default=True,
+    help="Unit of t_x and T; weeks = days / 7.",
+)
+def fit_clv(path: Path, calibration_end: dt.datetime | None, time_unit: str) -> None:
+    """Fit BG/NBD and Gamma-Gamma to a transactions CSV and print the parameters as JSON."""
+    import duckdb
+
+    from marketing_engine.clv import fit_bgnbd, fit_gamma_gamma, in_units, summary_from_transactions
+
+    con = duckdb.connect()
+    try:
+        con.read_csv(str(path), header=True).create_view("transactions")
+        columns = {row[0] for row in con.execute("describe transactions").fetchall()}
+        missing = {"customer_id", "date", "amount"} - columns
+        if missing:
+            _fail(
+                f"{path} lacks column(s) {', '.join(sorted(missing))}; it has "
+                f"{', '.join(sorted(columns))}. Rename them to customer_id, date, amount."
+            )
+        end = (
+            calibration_end.date().isoformat()
+            if calibration_end
+            else con.execute(
+                "select cast(max(cast(date as date)) as varchar) from transactions"
+            ).fetchone()[0]
+        )
+        summary = summary_from_transactions(con, "transactions", end)
+    except duckdb.Error as error:
+        _fail(f"could not read {path}: {error}")
+    x, t_x, t = in_units(summary, time_unit)
+    bgnbd = fit_bgnbd(x, t_x, t)
+    gamma_gamma = fit_gamma_gamma(summary["x"], summary["mean_repeat_value"].fillna(0))
+    click.echo(
+        json.dumps(
+            {
+                "calibration_end": end,
+                "time_unit": time_unit,
+                "customers": len(summary),
+                "bg_nbd": bgnbd.as_dict(),
+                "gamma_gamma": gamma_gamma.as_dict(),
+            },
+            indent=2,
+        )
+    )
+
+
 @main.command()
 @click.option(
     "--raw-data-dir",

@@ -28,6 +28,10 @@ from marketing_engine.memo import OneSlotCache
 
 DAYS_PER = {"days": 1.0, "weeks": 7.0}
 DAYS_PER_MONTH = 30.4375
+# A fitted log-parameter beyond this sits on a degenerate edge (e.g. r -> 0,
+# alpha -> infinity when nobody repeats): treated as not converged.
+MAX_ABS_LOG_PARAM = 9.0
+MIN_REPEAT_BUYERS = 10
 
 
 @dataclass(frozen=True)
@@ -57,9 +61,13 @@ class Fit:
     message: str
 
     def as_dict(self) -> dict:
-        return {**asdict(self.params), "log_likelihood": self.log_likelihood,
-                "converged": self.converged, "iterations": self.iterations,
-                "n_customers": self.n_customers}
+        return {
+            **asdict(self.params),
+            "log_likelihood": self.log_likelihood,
+            "converged": self.converged,
+            "iterations": self.iterations,
+            "n_customers": self.n_customers,
+        }
 
 
 # --- BG/NBD ------------------------------------------------------------------------
@@ -82,9 +90,13 @@ def bgnbd_log_likelihood(params: BgNbdParams, x, t_x, T) -> np.ndarray:
 
 def _minimize(negative_ll, start: np.ndarray):
     with np.errstate(all="ignore"):
-        return minimize(negative_ll, start, method="L-BFGS-B",
-                        bounds=[(-12.0, 12.0)] * len(start),
-                        options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9})
+        return minimize(
+            negative_ll,
+            start,
+            method="L-BFGS-B",
+            bounds=[(-12.0, 12.0)] * len(start),
+            options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
+        )
 
 
 def fit_bgnbd(x, t_x, T, weights=None) -> Fit:
@@ -102,9 +114,18 @@ def fit_bgnbd(x, t_x, T, weights=None) -> Fit:
     result = _minimize(negative_ll, np.zeros(4))
     r, alpha, a, b = np.exp(result.x)
     params = BgNbdParams(float(r), float(alpha * scale), float(a), float(b))
-    converged = bool(result.success) and bool(np.all(np.abs(result.x) < 11.5))
     total = float(np.dot(weights, bgnbd_log_likelihood(params, x, t_x, T)))
-    return Fit(params, total, converged, int(result.nit), int(weights.sum()), str(result.message))
+    message = str(result.message)
+    if not np.any(x > 0):
+        message = "no repeat purchases: BG/NBD is not identifiable"
+    converged = _converged(result, total) and bool(np.any(x > 0))
+    return Fit(params, total, converged, int(result.nit), int(weights.sum()), message)
+
+
+def _converged(result, log_likelihood: float) -> bool:
+    """Success, a finite optimum, and parameters away from the degenerate edges."""
+    inside = bool(np.all(np.abs(result.x) < MAX_ABS_LOG_PARAM))
+    return bool(result.success) and inside and math.isfinite(log_likelihood)
 
 
 def p_alive(params: BgNbdParams, x, t_x, T) -> np.ndarray:
@@ -113,7 +134,8 @@ def p_alive(params: BgNbdParams, x, t_x, T) -> np.ndarray:
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     log_odds_dead = np.where(
         x > 0,
-        np.log(a) - np.log(b + np.maximum(x, 1) - 1)
+        np.log(a)
+        - np.log(b + np.maximum(x, 1) - 1)
         + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x)),
         -np.inf,
     )
@@ -150,8 +172,13 @@ def gamma_gamma_log_likelihood(params: GammaGammaParams, x, m) -> np.ndarray:
     p, q, v = params.p, params.q, params.v
     x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
     return (
-        gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * np.log(v)
-        + (p * x - 1) * np.log(m) + p * x * np.log(x) - (p * x + q) * np.log(x * m + v)
+        gammaln(p * x + q)
+        - gammaln(p * x)
+        - gammaln(q)
+        + q * np.log(v)
+        + (p * x - 1) * np.log(m)
+        + p * x * np.log(x)
+        - (p * x + q) * np.log(x * m + v)
     )
 
 
@@ -171,9 +198,13 @@ def fit_gamma_gamma(x, m) -> Fit:
     result = _minimize(negative_ll, np.array([0.0, 1.0, 0.0]))
     p, q, v = np.exp(result.x)
     params = GammaGammaParams(float(p), float(q), float(v * scale))
-    converged = bool(result.success) and bool(np.all(np.abs(result.x) < 11.5)) and q > 1
     total = float(gamma_gamma_log_likelihood(params, x, m).sum())
-    return Fit(params, total, converged, int(result.nit), int(x.size), str(result.message))
+    message = str(result.message)
+    if x.size < MIN_REPEAT_BUYERS:
+        message = f"only {x.size} repeat buyers with positive spend (need {MIN_REPEAT_BUYERS})"
+    # q > 1 is needed for a finite expected spend.
+    converged = _converged(result, total) and bool(q > 1) and x.size >= MIN_REPEAT_BUYERS
+    return Fit(params, total, converged, int(result.nit), int(x.size), message)
 
 
 def expected_order_value(params: GammaGammaParams, x, m) -> np.ndarray:
@@ -212,12 +243,23 @@ class ClvSettings:
 def in_units(summary: pd.DataFrame, unit: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """x, t_x and T from a day-based summary (columns x, t_x_days, t_days)."""
     days = DAYS_PER[unit]
-    return (summary["x"].to_numpy(float), summary["t_x_days"].to_numpy(float) / days,
-            summary["t_days"].to_numpy(float) / days)
+    return (
+        summary["x"].to_numpy(float),
+        summary["t_x_days"].to_numpy(float) / days,
+        summary["t_days"].to_numpy(float) / days,
+    )
 
 
-def discounted_clv(bgnbd: BgNbdParams, value: np.ndarray, x, t_x, T, months: int,
-                   monthly_rate: float, unit_days: float) -> np.ndarray:
+def discounted_clv(
+    bgnbd: BgNbdParams,
+    value: np.ndarray,
+    x,
+    t_x,
+    T,
+    months: int,
+    monthly_rate: float,
+    unit_days: float,
+) -> np.ndarray:
     """Sum over months of expected purchases in the month x expected value, discounted."""
     total = np.zeros(len(value))
     previous = np.zeros(len(value))
@@ -238,8 +280,9 @@ def rule_based_scores(summary: pd.DataFrame, settings: ClvSettings) -> pd.DataFr
     alive = np.exp(-recency / (3 * np.maximum(gap, 1.0)))
     rate = (x + 1) / span  # purchases per day
     value = summary["mean_repeat_value"].fillna(summary["first_value"]).to_numpy(float)
-    frame = _scores_frame(summary, alive, rate[:, None] * np.array([30, 90, 365]) * alive[:, None],
-                          value, settings)
+    frame = _scores_frame(
+        summary, alive, rate[:, None] * np.array([30, 90, 365]) * alive[:, None], value, settings
+    )
     frame["clv_12_months"] = rate * DAYS_PER_MONTH * settings.clv_months * alive * value
     frame["days_to_next_purchase"] = 1 / np.maximum(rate, 1e-9)
     frame["model"] = "rule_based"
@@ -247,15 +290,17 @@ def rule_based_scores(summary: pd.DataFrame, settings: ClvSettings) -> pd.DataFr
 
 
 def _scores_frame(summary, alive, purchases, value, settings) -> pd.DataFrame:
-    return pd.DataFrame({
-        "customer_id": summary["customer_id"].to_numpy(),
-        "p_alive": alive,
-        "churn_probability": 1 - alive,
-        "expected_purchases_30d": purchases[:, 0],
-        "expected_purchases_90d": purchases[:, 1],
-        "expected_purchases_365d": purchases[:, 2],
-        "expected_order_value": value,
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": summary["customer_id"].to_numpy(),
+            "p_alive": alive,
+            "churn_probability": 1 - alive,
+            "expected_purchases_30d": purchases[:, 0],
+            "expected_purchases_90d": purchases[:, 1],
+            "expected_purchases_365d": purchases[:, 2],
+            "expected_order_value": value,
+        }
+    )
 
 
 _SCORE_CACHE = OneSlotCache()
@@ -277,35 +322,50 @@ def _score(summary: pd.DataFrame, settings: ClvSettings) -> tuple[pd.DataFrame, 
     m = summary["mean_repeat_value"].fillna(0).to_numpy(float)
     bgnbd = fit_bgnbd(x, t_x, T)
     gamma_gamma = fit_gamma_gamma(x, m)
-    parameters = [_parameter_row("bg_nbd", bgnbd, settings),
-                  _parameter_row("gamma_gamma", gamma_gamma, settings)]
+    parameters = [
+        _parameter_row("bg_nbd", bgnbd, settings),
+        _parameter_row("gamma_gamma", gamma_gamma, settings),
+    ]
     if not (bgnbd.converged and gamma_gamma.converged):
         warnings.warn(
             "CLV fit did not converge (BG/NBD: "
             f"{bgnbd.message}; Gamma-Gamma: {gamma_gamma.message}); "
             "using the rule-based fallback scores.",
-            RuntimeWarning, stacklevel=2,
+            RuntimeWarning,
+            stacklevel=2,
         )
         return rule_based_scores(summary, settings), parameters
     alive = p_alive(bgnbd.params, x, t_x, T)
     horizons = np.array([30, 90, 365]) / unit_days
-    purchases = np.column_stack([expected_purchases(bgnbd.params, h, x, t_x, T)
-                                 for h in horizons])
+    purchases = np.column_stack([expected_purchases(bgnbd.params, h, x, t_x, T) for h in horizons])
     value = expected_order_value(gamma_gamma.params, x, m)
     frame = _scores_frame(summary, alive, purchases, value, settings)
-    frame["clv_12_months"] = discounted_clv(bgnbd.params, value, x, t_x, T,
-                                            settings.clv_months, settings.monthly_discount_rate,
-                                            unit_days)
+    frame["clv_12_months"] = discounted_clv(
+        bgnbd.params,
+        value,
+        x,
+        t_x,
+        T,
+        settings.clv_months,
+        settings.monthly_discount_rate,
+        unit_days,
+    )
     frame["days_to_next_purchase"] = expected_next_purchase_days(bgnbd.params, x, T, unit_days)
     frame["model"] = "bg_nbd_gamma_gamma"
     return frame, parameters
 
 
 def _parameter_row(model: str, fit: Fit, settings: ClvSettings) -> dict:
-    return {"model": model, **{k: float(v) for k, v in asdict(fit.params).items()},
-            "log_likelihood": fit.log_likelihood, "is_converged": fit.converged,
-            "iterations": fit.iterations, "n_customers": fit.n_customers,
-            "time_unit": settings.time_unit, "message": fit.message}
+    return {
+        "model": model,
+        **{k: float(v) for k, v in asdict(fit.params).items()},
+        "log_likelihood": fit.log_likelihood,
+        "is_converged": fit.converged,
+        "iterations": fit.iterations,
+        "n_customers": fit.n_customers,
+        "time_unit": settings.time_unit,
+        "message": fit.message,
+    }
 
 
 def holdout_validation(calibration: pd.DataFrame, settings: ClvSettings) -> pd.DataFrame:
@@ -325,17 +385,20 @@ def holdout_validation(calibration: pd.DataFrame, settings: ClvSettings) -> pd.D
     rows = []
     groups = [(str(g), part) for g, part in frame.groupby("group", sort=False)]
     order = {str(i): i for i in range(7)} | {"7+": 7}
-    for label, part in sorted(groups, key=lambda item: order[item[0]]) + [("all", frame)]:
-        rows.append({
-            "calibration_purchases": label,
-            "customers": len(part),
-            "mean_predicted": float(part["predicted"].mean()),
-            "mean_actual": float(part["actual"].mean()),
-            "mae": float((part["predicted"] - part["actual"]).abs().mean()),
-            "correlation": float(part["predicted"].corr(part["actual"]))
-            if len(part) > 2 and part["actual"].std() > 0 else None,
-            "is_converged": fit.converged,
-        })
+    for label, part in [*sorted(groups, key=lambda item: order[item[0]]), ("all", frame)]:
+        rows.append(
+            {
+                "calibration_purchases": label,
+                "customers": len(part),
+                "mean_predicted": float(part["predicted"].mean()),
+                "mean_actual": float(part["actual"].mean()),
+                "mae": float((part["predicted"] - part["actual"]).abs().mean()),
+                "correlation": float(part["predicted"].corr(part["actual"]))
+                if len(part) > 2 and part["actual"].std() > 0
+                else None,
+                "is_converged": fit.converged,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -363,8 +426,9 @@ order by customer_id
 """
 
 
-def summary_from_transactions(con, relation: str, observation_end: str,
-                              date: str = "date", amount: str = "amount") -> pd.DataFrame:
+def summary_from_transactions(
+    con, relation: str, observation_end: str, date: str = "date", amount: str = "amount"
+) -> pd.DataFrame:
     """The per-customer summary in DuckDB SQL (the CLI's twin of the dbt macro clv_summary).
 
     `observation_end` is the last day observed (inclusive), as in Fader, Hardie

@@ -87,7 +87,7 @@ def backtest(series: pd.Series, settings: ForecastSettings) -> pd.DataFrame:
     errors = []
     for end in range(settings.backtest_min_train_months, len(series)):
         train = series.iloc[:end]
-        actual = series.iloc[end:end + settings.horizon_months].to_numpy()
+        actual = series.iloc[end : end + settings.horizon_months].to_numpy()
         horizon = len(actual)
         predictions = {
             "regression": regression_forecast(train, horizon)["forecast"].to_numpy(),
@@ -98,21 +98,30 @@ def backtest(series: pd.Series, settings: ForecastSettings) -> pd.DataFrame:
             for h in range(horizon):
                 if np.isnan(predicted[h]):
                     continue
-                errors.append({"model": model, "horizon_months": h + 1,
-                               "error": predicted[h] - actual[h], "actual": actual[h]})
+                errors.append(
+                    {
+                        "model": model,
+                        "horizon_months": h + 1,
+                        "error": predicted[h] - actual[h],
+                        "actual": actual[h],
+                    }
+                )
     if not errors:
-        return pd.DataFrame(columns=["model", "horizon_months", "origins", "mae", "mape",
-                                     "is_best", "note"])
+        return pd.DataFrame(
+            columns=["model", "horizon_months", "origins", "mae", "mape", "is_best", "note"]
+        )
     frame = pd.DataFrame(errors)
     frame["abs_error"] = frame["error"].abs()
     frame["ape"] = frame["abs_error"] / frame["actual"].where(frame["actual"] != 0)
     table = frame.groupby(["model", "horizon_months"], as_index=False).agg(
-        origins=("error", "size"), mae=("abs_error", "mean"), mape=("ape", "mean"))
+        origins=("error", "size"), mae=("abs_error", "mean"), mape=("ape", "mean")
+    )
     best = table.loc[table.groupby("horizon_months")["mae"].idxmin()].set_index("horizon_months")
     table["is_best"] = table.apply(
-        lambda row: best.loc[row["horizon_months"], "model"] == row["model"], axis=1)
+        lambda row: best.loc[row["horizon_months"], "model"] == row["model"], axis=1
+    )
     table["note"] = None
-    for horizon, group in table.groupby("horizon_months"):
+    for _, group in table.groupby("horizon_months"):
         regression = group[group["model"] == "regression"].iloc[0]
         losses = [
             f"loses to {row.model} on {metric.upper()}"
@@ -132,8 +141,9 @@ def forecast_by_segment(monthly: pd.DataFrame, settings: ForecastSettings) -> pd
     A segment needs at least 6 months of history to be forecast.
     """
     parts = []
-    pivot = monthly.pivot_table(index="month_start", columns="segment", values="revenue",
-                                aggfunc="sum", fill_value=0.0).sort_index()
+    pivot = monthly.pivot_table(
+        index="month_start", columns="segment", values="revenue", aggfunc="sum", fill_value=0.0
+    ).sort_index()
     pivot.index = pd.DatetimeIndex(pivot.index)
     series = {"All customers": pivot.sum(axis=1)} | {name: pivot[name] for name in pivot}
     for segment, values in series.items():

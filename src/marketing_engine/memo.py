@@ -31,8 +31,7 @@ class OneSlotCache:
         digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
         return digest.hexdigest()
 
-    def get_or_compute(self, frame: pd.DataFrame, settings: object,
-                       compute: Callable[[], T]) -> T:
+    def get_or_compute(self, frame: pd.DataFrame, settings: object, compute: Callable[[], T]) -> T:
         key = self.key(frame, settings)
         if key != self._key:
             self._value = compute()

@@ -194,3 +194,46 @@ def test_rebuilding_gives_identical_cluster_labels(sample_build, warehouse):
     ).fetchall()
     con.close()
     assert after == before
+
+
+def test_clv_predictions_track_the_holdout_and_reach_dim_customers(warehouse):
+    overall = warehouse.execute(
+        "select mean_predicted, mean_actual, correlation from marts.clv_holdout_validation "
+        "where calibration_purchases = 'all'"
+    ).fetchone()
+    assert overall[0] == pytest.approx(overall[1], rel=0.2)
+    assert overall[2] > 0.5
+    converged = warehouse.execute(
+        "select bool_and(is_converged) from marts.clv_model_parameters"
+    ).fetchone()[0]
+    assert converged
+    missing = warehouse.execute(
+        "select count(*) from marts.dim_customers where frequency > 0 and p_alive is null"
+    ).fetchone()[0]
+    assert missing == 0
+    # Customers flagged at churn risk by the rule are less likely alive by the model.
+    at_risk, safe = warehouse.execute(
+        "select avg(p_alive) filter (where is_churn_risk), "
+        "avg(p_alive) filter (where not is_churn_risk) "
+        "from marts.dim_customers where frequency > 1"
+    ).fetchone()
+    assert at_risk < safe
+
+
+def test_forecast_tables_are_filled_and_honest(warehouse):
+    forecast = warehouse.execute(
+        "select count(*), bool_and(lower_95 <= forecast and forecast <= upper_95) "
+        "from marts.sales_forecast where segment = 'All customers'"
+    ).fetchone()
+    assert forecast == (3, True)
+    models = {
+        row[0]
+        for row in warehouse.execute(
+            "select distinct model from marts.forecast_backtest"
+        ).fetchall()
+    }
+    assert models == {"regression", "naive", "seasonal_naive"}
+    best_per_horizon = warehouse.execute(
+        "select count(*) from marts.forecast_backtest where is_best group by horizon_months"
+    ).fetchall()
+    assert all(count == 1 for (count,) in best_per_horizon)

@@ -22,7 +22,9 @@ purchase_days as (
 periods as (
     select
         cast(
-            {{ dbt.dateadd('day', -1 - var('clv_holdout_days'), 'as_of_date') }}
+            {{ dbt.dateadd(
+                'day', '-1 - ' ~ var('clv_holdout_days'), 'as_of_date'
+            ) }}
             as date
         ) as calibration_end,
         cast({{ dbt.dateadd('day', -1, 'as_of_date') }} as date)
