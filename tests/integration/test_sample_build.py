@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -179,20 +180,18 @@ def test_clusters_are_filled_and_sensible(warehouse):
     assert insights and all(3 <= len(text.split("\n")) <= 5 for (text,) in insights)
 
 
-def test_rebuilding_gives_identical_cluster_labels(sample_build, warehouse):
-    before = warehouse.execute(
+def test_rebuilding_gives_identical_cluster_labels(sample_build, warehouse, tmp_path):
+    query = (
         "select customer_id, algorithm, cluster_id, cluster_name from marts.cluster_assignments "
         "order by all"
-    ).fetchall()
-    warehouse.close()
-    result = run_cli(sample_build, "build", "--select", "cluster_assignments", "--no-publish")
+    )
+    before = warehouse.execute(query).fetchall()
+    # Rebuild a copy, so the session's read-only connection keeps its file.
+    shutil.copy(sample_build / "build.duckdb", tmp_path / "build.duckdb")
+    result = run_cli(tmp_path, "build", "--select", "cluster_assignments", "--no-publish")
     assert result.returncode == 0, result.stderr[-3000:]
-    con = duckdb.connect(str(sample_build / "build.duckdb"), read_only=True)
-    after = con.execute(
-        "select customer_id, algorithm, cluster_id, cluster_name from marts.cluster_assignments "
-        "order by all"
-    ).fetchall()
-    con.close()
+    with duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True) as con:
+        after = con.execute(query).fetchall()
     assert after == before
 
 
