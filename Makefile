@@ -23,7 +23,7 @@ run: setup  ## Build the warehouse on the embedded sample, test it, publish it
 lint: setup  ## ruff on Python, sqlfluff on SQL models
 	$(BIN)/ruff check src tests bench python_models
 	$(BIN)/ruff format --check src tests bench python_models
-	$(BIN)/sqlfluff lint models analyses
+	$(BIN)/sqlfluff lint models analyses tests/dbt
 
 format: setup
 	$(BIN)/ruff format src tests bench python_models

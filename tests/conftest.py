@@ -27,16 +27,18 @@ def cli_env(workdir: Path) -> dict[str, str]:
         "DBT_TARGET_PATH": str(workdir / "target"),
         "DBT_LOG_PATH": str(workdir / "logs"),
         "DBT_PARTIAL_PARSE": "false",
+        # No Ollama unless a test starts one: a closed local port fails fast.
+        "OLLAMA_HOST": "http://127.0.0.1:9",
     }
 
 
-def run_cli(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+def run_cli(workdir: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run `marketing-engine <args>` from the project with warehouses in `workdir`."""
     command = [str(Path(sys.executable).with_name("marketing-engine")), *args]
     return subprocess.run(
         command,
         cwd=PROJECT,
-        env=cli_env(workdir),
+        env={**cli_env(workdir), **(env or {})},
         capture_output=True,
         text=True,
         check=False,

@@ -6,3 +6,4 @@
 {% macro age_band(age_years) %}case when {{ age_years }} < 25 then '18-24' end{% endmacro %}
 {% macro try_cast(text, type) %}try_cast({{ text }} as {{ type }}){% endmacro %}
 {% macro clv_summary(purchase_days, observation_end) %}select customer_id, count(*) as x from {{ purchase_days }} group by customer_id{% endmacro %}
+{% macro sql_string_list(values) %}'a'{% endmacro %}

@@ -31,3 +31,7 @@ def type_timestamp():
 
 def safe_cast(field, type_):
     return f"cast({field} as {type_})"
+
+
+def position(substring, string):
+    return f"position({substring} in {string})"

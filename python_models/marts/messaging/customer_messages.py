@@ -1,0 +1,62 @@
+"""One row per SMS-contactable customer: the personalized message for their segment's
+first upcoming event and best offer, scheduled inside quiet hours in their time zone."""
+
+import pandas as pd
+
+from marketing_engine.messaging import (
+    MessagingSettings,
+    ScheduleSettings,
+    personalize,
+    schedule,
+)
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    settings = MessagingSettings.from_mapping(dbt.config.get("messaging"))
+    timing = ScheduleSettings.from_mapping(dbt.config.get("scheduling"))
+    messages = (
+        dbt.ref("marketing_messages")
+        .df()
+        .sort_values(["segment_name", "event_date", "priority", "offer_id"])
+    )
+    # Pairings name the segmentation they were written for.
+    source = messages["segment_source"].iloc[0] if len(messages) else "rfm_segment"
+    segment_column = "cluster_name" if source == "cluster" else "rfm_segment"
+    customers = (
+        dbt.ref("dim_customers")
+        .filter("is_sms_contactable")
+        .project(f"customer_id, first_name, timezone, {segment_column} as segment_name, as_of_date")
+        .df()
+    )
+    first = messages.drop_duplicates("segment_name")
+    joined = customers.merge(first, on="segment_name", how="inner")
+    names = joined[["message_text", "first_name"]].drop_duplicates()
+    names["personalized_text"] = [
+        personalize(text, name, settings)
+        for text, name in zip(names["message_text"], names["first_name"], strict=True)
+    ]
+    joined = joined.merge(names, on=["message_text", "first_name"], how="left")
+    as_of = pd.Timestamp(customers["as_of_date"].iloc[0]) if len(customers) else pd.Timestamp(0)
+    joined = schedule(joined, as_of, timing)
+    joined["channel"] = "sms"
+    return (
+        joined[
+            [
+                "customer_id",
+                "segment_name",
+                "pairing_id",
+                "event_id",
+                "offer_id",
+                "channel",
+                "generator",
+                "personalized_text",
+                "timezone",
+                "event_date",
+                "scheduled_local",
+                "scheduled_at_utc",
+            ]
+        ]
+        .sort_values("customer_id")
+        .reset_index(drop=True)
+    )
