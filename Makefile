@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-run: setup  ## Build the warehouse on the embedded sample, test it, publish it
+run: setup  ## Build the warehouse on the embedded sample, test and publish it, render the reports
 	$(BIN)/marketing-engine build
+	$(BIN)/marketing-engine report
 
 lint: setup  ## ruff on Python, sqlfluff on SQL models
 	$(BIN)/ruff check src tests bench python_models

@@ -207,6 +207,35 @@ def build(
         _publish(project, build_db, serving_db_path(project))
 
 
+@main.command()
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Warehouse to read (default: the serving file).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default: reports/build).",
+)
+def report(db: Path | None, out_dir: Path | None) -> None:
+    """Render the report pages in reports/pages into a static site and markdown."""
+    from marketing_engine.pipeline import project_dir, serving_db_path
+    from marketing_engine.reports import ReportError, render_site
+
+    project = project_dir()
+    try:
+        index = render_site(
+            db or serving_db_path(project),
+            project / "reports",
+            out_dir or project / "reports" / "build",
+        )
+    except ReportError as error:
+        _fail(str(error))
+    click.echo(f"report: {index}")
+
+
 @main.command("publish")
 def publish_command() -> None:
     """Publish the marts of the last build to the serving file (and Parquet), atomically."""
