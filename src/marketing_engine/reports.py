@@ -34,9 +34,9 @@ import matplotlib
 import matplotlib.ticker
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from markupsafe import Markup  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+from markupsafe import Markup
 
 QUERY_BLOCK = re.compile(r"```sql[ \t]+(\w+)[ \t]*\n(.*?)```", re.DOTALL)
 COMPONENT = re.compile(

@@ -48,7 +48,8 @@ select name, amount from marts.things order by amount
 
 Top thing: {{ things[0].name }}, total {{ things | sum(attribute='amount') | number }}.
 
-<BarChart data={things} x=name y=amount title="Amount by thing" xlabel="Thing" ylabel="Amount (units)"/>
+<BarChart data={things} x=name y=amount title="Amount by thing"
+          xlabel="Thing" ylabel="Amount (units)"/>
 
 <DataTable data={things} title="Things"/>
 """
@@ -60,7 +61,8 @@ def test_renders_html_markdown_and_svg_charts(site, tmp_path):
     index = render_site(db, reports, tmp_path / "out")
     html = index.read_text()
     assert "Top thing:" in html and "total 8" in html
-    assert re.search(r'<img src="images/things-1\.svg" alt="Amount by thing">', html)
+    image = r'<img src="images/things-1\.svg" alt="Amount by thing">'
+    assert re.search(image, html)
     svg = (tmp_path / "out/site/images/things-1.svg").read_text()
     assert svg.startswith("<?xml") and "Amount by thing" in svg
     markdown = (tmp_path / "out/markdown/things.md").read_text()
@@ -89,7 +91,7 @@ def test_data_values_are_escaped(site, tmp_path):
 def test_queries_may_read_the_marts_only(site, tmp_path):
     db, reports = site
     page(reports, "01_bad", "---\ntitle: Bad\n---\n```sql s\nselect * from raw.secrets\n```\n")
-    with pytest.raises(ReportError, match="raw.secrets.*marts only"):
+    with pytest.raises(ReportError, match=r"raw\.secrets.*marts only"):
         render_site(db, reports, tmp_path / "out")
 
 
@@ -117,7 +119,7 @@ def test_charts_need_a_title_and_axis_labels(site, tmp_path):
 def test_undefined_names_fail_with_the_page_named(site, tmp_path):
     db, reports = site
     page(reports, "01_things", GOOD.replace("things[0].name", "thingz[0].name"))
-    with pytest.raises(ReportError, match="page things.*thingz"):
+    with pytest.raises(ReportError, match=r"page things.*thingz"):
         render_site(db, reports, tmp_path / "out")
 
 
