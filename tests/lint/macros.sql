@@ -7,3 +7,4 @@
 {% macro try_cast(text, type) %}try_cast({{ text }} as {{ type }}){% endmacro %}
 {% macro clv_summary(purchase_days, observation_end) %}select customer_id, count(*) as x from {{ purchase_days }} group by customer_id{% endmacro %}
 {% macro sql_string_list(values) %}'a'{% endmacro %}
+{% macro future_reason(column) %}'future'{% endmacro %}

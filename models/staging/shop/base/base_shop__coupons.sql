@@ -41,7 +41,7 @@ checked as (
             when normalized.burn_date < normalized.claimed_date
                 then 'burn_date before claimed_date'
             when normalized.claimed_date >= {{ future_cutoff() }}
-                then 'future claimed_date'
+                then {{ future_reason('claimed_date') }}
             when customers.customer_id is null then 'unknown customer_id'
         end as quarantine_reason
     from normalized

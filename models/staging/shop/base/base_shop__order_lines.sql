@@ -68,7 +68,7 @@ checked as (
                 then 'negative quantity on a sale line '
                     || '(mark returns with line_type = return)'
             when deduplicated.ordered_at >= {{ future_cutoff() }}
-                then 'future ordered_at'
+                then {{ future_reason('ordered_at') }}
             when customers.customer_id is null
                 then 'unknown customer_id'
             when has_products.has_products
