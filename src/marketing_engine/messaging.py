@@ -537,9 +537,9 @@ def current_messages(
     pairings: pd.DataFrame, log: pd.DataFrame, settings: MessagingSettings
 ) -> pd.DataFrame:
     """One row per pairing: its message from the log (an `ollama` row first, then newest)."""
-    keyed = pairings.assign(
-        prompt_hash=[prompt_hash(p, settings) for p in pairings.to_dict("records")]
-    )
+    hashes = [prompt_hash(p, settings) for p in pairings.to_dict("records")]
+    keyed = pairings.assign(prompt_hash=pd.Series(hashes, index=pairings.index, dtype="string"))
+    log = log.astype({"prompt_hash": "string"})
     ranked = (
         log.assign(_is_ollama=log["generator"] == "ollama")
         .sort_values(["_is_ollama", "created_at"], ascending=False)
@@ -594,8 +594,13 @@ def schedule(
         lower=as_of.normalize() + pd.Timedelta(days=1)
     )
     window = (settings.window_end_hour - settings.window_start_hour) * 60
-    digest = customers["customer_id"].map(
-        lambda cid: int(hashlib.sha256(str(cid).encode()).hexdigest()[:8], 16)
+    digest = pd.Series(
+        [
+            int(hashlib.sha256(str(cid).encode()).hexdigest()[:8], 16)
+            for cid in customers["customer_id"]
+        ],
+        index=customers.index,
+        dtype="int64",
     )
     local = day + pd.to_timedelta(settings.window_start_hour * 60 + digest % window, unit="m")
     utc = pd.Series(pd.NaT, index=customers.index, dtype="datetime64[us]")

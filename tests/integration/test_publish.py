@@ -14,12 +14,27 @@ import sqlalchemy
 from tests.conftest import run_cli
 
 PUBLIC_MARTS = [
-    "dim_customers", "dim_products", "fct_orders", "fct_order_lines", "fct_segment_kpis",
-    "fct_monthly_sales", "fct_product_performance", "fct_category_performance",
-    "fct_cohort_retention", "fct_coupon_activity", "fct_branch_performance",
-    "fct_city_performance", "fct_customer_demographics", "fct_segment_history",
-    "fct_segment_transitions", "customer_clusters", "cluster_profiles",
-    "customer_lifetime_value", "sales_forecast", "marketing_messages", "customer_messages",
+    "dim_customers",
+    "dim_products",
+    "fct_orders",
+    "fct_order_lines",
+    "fct_segment_kpis",
+    "fct_monthly_sales",
+    "fct_product_performance",
+    "fct_category_performance",
+    "fct_cohort_retention",
+    "fct_coupon_activity",
+    "fct_branch_performance",
+    "fct_city_performance",
+    "fct_customer_demographics",
+    "fct_segment_history",
+    "fct_segment_transitions",
+    "customer_clusters",
+    "cluster_profiles",
+    "customer_lifetime_value",
+    "sales_forecast",
+    "marketing_messages",
+    "customer_messages",
 ]
 
 READER = textwrap.dedent("""
@@ -37,7 +52,9 @@ def test_rebuild_succeeds_while_a_reader_holds_the_serving_file(sample_build, tm
     serving = tmp_path / "marketing.duckdb"
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(serving)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         before = int(reader.stdout.readline())
@@ -64,7 +81,8 @@ def test_sqlalchemy_read_only_connection_reads_every_public_mart(sample_build):
     with engine.connect() as connection:
         for mart in PUBLIC_MARTS:
             rows = connection.execute(
-                sqlalchemy.text(f"select count(*) from marts.{mart}")).scalar_one()
+                sqlalchemy.text(f"select count(*) from marts.{mart}")
+            ).scalar_one()
             assert rows > 0, mart
     engine.dispose()
 

@@ -321,3 +321,24 @@ def test_send_times_fall_inside_local_quiet_hours():
     assert offset == pd.Timedelta(hours=5, minutes=30)
     with pytest.raises(ValueError, match="quiet hours"):
         ScheduleSettings.from_mapping({"window_start_hour": 6})
+
+
+def test_no_pairings_give_empty_typed_tables(pairings):
+    from marketing_engine.messaging import current_messages
+
+    empty = pairings.iloc[0:0]
+    log, _ = run(empty, settings(use_ollama=False))
+    assert log.empty and str(log["character_count"].dtype) == "int64"
+    assert current_messages(empty, log, settings()).empty
+
+
+def test_scheduling_no_customers_gives_an_empty_table():
+    empty = pd.DataFrame(
+        {
+            "customer_id": pd.Series(dtype="string"),
+            "timezone": pd.Series(dtype="string"),
+            "event_date": pd.Series(dtype="datetime64[us]"),
+        }
+    )
+    planned = schedule(empty, pd.Timestamp("2026-11-01"), ScheduleSettings())
+    assert planned.empty and "scheduled_at_utc" in planned

@@ -32,10 +32,14 @@ def model(dbt, session):
     first = messages.drop_duplicates("segment_name")
     joined = customers.merge(first, on="segment_name", how="inner")
     names = joined[["message_text", "first_name"]].drop_duplicates()
-    names["personalized_text"] = [
-        personalize(text, name, settings)
-        for text, name in zip(names["message_text"], names["first_name"], strict=True)
-    ]
+    names["personalized_text"] = pd.Series(
+        [
+            personalize(text, name, settings)
+            for text, name in zip(names["message_text"], names["first_name"], strict=True)
+        ],
+        index=names.index,
+        dtype="string",  # typed even when there is nobody to message
+    )
     joined = joined.merge(names, on=["message_text", "first_name"], how="left")
     as_of = pd.Timestamp(customers["as_of_date"].iloc[0]) if len(customers) else pd.Timestamp(0)
     joined = schedule(joined, as_of, timing)
