@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup run build test lint format bench sample clean
+.PHONY: setup run test lint format bench sample clean
 
 setup: $(STAMP)  ## Create .venv and install the package with its pinned deps
 
@@ -32,6 +32,9 @@ format: setup
 
 test: setup lint  ## Lint, then unit and integration tests (dbt build into a temp file)
 	$(BIN)/python -m pytest
+
+bench: setup  ## Time every stage at 10k and 100k customers (BENCH_SCALES=10000,100000,1000000)
+	$(BIN)/python bench/run.py
 
 sample: setup  ## Regenerate the embedded sample in seeds/sample
 	$(BIN)/marketing-engine generate-data --out seeds/sample --prefix raw_ --format csv

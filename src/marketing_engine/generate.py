@@ -675,8 +675,42 @@ def _dirty_transactions(lines: pa.Table) -> pa.Table:
     return pa.concat_tables([lines, dirty])
 
 
-def _write(table: pa.Table, path: Path, fmt: str) -> None:
+# Parquet carries real types, as users' Parquet files do; CSV stays text.
+_MONEY = pa.decimal128(18, 2)
+PARQUET_TYPES = {
+    "quantity": pa.int32(),
+    "num_kids": pa.int32(),
+    "unit_price": _MONEY,
+    "discount_amount": _MONEY,
+    "list_price": _MONEY,
+    "unit_cost": _MONEY,
+    "min_spend": _MONEY,
+    "discount_pct": pa.decimal128(5, 2),
+    "ordered_at": pa.timestamp("s"),
+    "birth_date": pa.date32(),
+    "join_date": pa.date32(),
+    "claimed_date": pa.date32(),
+    "burn_date": pa.date32(),
+    "event_date": pa.date32(),
+    "valid_from": pa.date32(),
+    "valid_to": pa.date32(),
+    "sms_opt_in": pa.bool_(),
+    "email_opt_in": pa.bool_(),
+    "opted_out": pa.bool_(),
+    "is_active": pa.bool_(),
+}
+
+
+def _typed(table: pa.Table) -> pa.Table:
+    """Cast the text columns that have a natural type (see PARQUET_TYPES)."""
+    return table.cast(
+        pa.schema([pa.field(f.name, PARQUET_TYPES.get(f.name, f.type)) for f in table.schema])
+    )
+
+
+def _write(table: pa.Table, path: Path, fmt: str, typed: bool) -> None:
     if fmt == "parquet":
+        table = _typed(table) if typed else table
         pq.write_table(table, path.with_suffix(".parquet"), compression="zstd")
     else:
         options = pa_csv.WriteOptions(quoting_style="needed")
@@ -730,7 +764,8 @@ def generate(
         if config.dirty_rows and block == 0 and table.num_rows >= 7:
             table = _dirty_transactions(table)
         n_lines += table.num_rows
-        writer = _append(writer, table, lines_path, fmt)
+        # Dirty rows cannot be typed: with them, Parquet stays text like a messy export.
+        writer = _append(writer, table, lines_path, fmt, typed=not config.dirty_rows)
     if writer is not None:
         writer.close()
     counts["transactions"] = n_lines
@@ -762,7 +797,7 @@ def generate(
         "offers": _as_table(_offers(config.end_date)),
     }
     for name, table in tables.items():
-        _write(table, out_dir / f"{prefix}{name}", fmt)
+        _write(table, out_dir / f"{prefix}{name}", fmt, typed=not config.dirty_rows)
         counts[name] = table.num_rows
     return counts
 
@@ -781,7 +816,9 @@ class _CsvAppender:
         self._writer.close()
 
 
-def _append(writer, table: pa.Table, path: Path, fmt: str):
+def _append(writer, table: pa.Table, path: Path, fmt: str, typed: bool):
+    if fmt == "parquet" and typed:
+        table = _typed(table)
     if writer is None:
         if fmt == "parquet":
             writer = pq.ParquetWriter(
