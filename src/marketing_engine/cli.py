@@ -236,6 +236,54 @@ def report(db: Path | None, out_dir: Path | None) -> None:
     click.echo(f"report: {index}")
 
 
+EXPORTS = {
+    "segmentation_report": "select * from marts.fct_segment_kpis "
+    "order by segmentation, segment_order",
+    "customer_segments": "select customer_id, rfm_segment, value_tier, cluster_name, "
+    "r_score, f_score, m_score, is_churn_risk, churn_probability, "
+    "clv_12_months from marts.dim_customers order by customer_id",
+    "campaign_targets": "select * from marts.campaign_targets order by rfm_segment",
+    "campaign_results": "select * from marts.campaign_results "
+    "order by campaign_id, segment_name, offer_id, variant",
+}
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write the CSV and Parquet files to.",
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Warehouse to read (default: the serving file).",
+)
+def export(out_dir: Path, db: Path | None) -> None:
+    """Export the segmentation report, campaign targets and results as CSV and Parquet."""
+    import duckdb
+
+    from marketing_engine.pipeline import project_dir, serving_db_path
+
+    source = db or serving_db_path(project_dir())
+    if not source.exists():
+        _fail(f"no warehouse at {source}: run `marketing-engine build` first")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(source), read_only=True) as con:
+        for name, sql in EXPORTS.items():
+            for fmt in ("csv", "parquet"):
+                target = out_dir / f"{name}.{fmt}"
+                options = "(header true)" if fmt == "csv" else "(format parquet)"
+                try:
+                    con.execute(f"copy ({sql}) to '{target}' {options}")
+                except duckdb.Error as error:
+                    _fail(f"could not export {name}: {error}")
+            count = con.execute(f"select count(*) from ({sql})").fetchone()[0]
+            click.echo(f"{name:<22}{count:>10,} rows -> {out_dir / name}.csv|.parquet")
+
+
 @main.command("publish")
 def publish_command() -> None:
     """Publish the marts of the last build to the serving file (and Parquet), atomically."""

@@ -30,9 +30,9 @@ from marketing_engine.calendar import OCCASIONS, occasions_between
 
 # Target revenue share and typical list price (INR) per category.
 CATEGORIES: dict[str, tuple[float, float]] = {
-    "Sarees": (0.34, 2600.0),
+    "Sarees": (0.40, 2600.0),
     "Apparel": (0.16, 1300.0),
-    "Jewellery": (0.12, 5200.0),
+    "Jewellery": (0.09, 5200.0),
     "Footwear": (0.09, 1500.0),
     "Home & Kitchen": (0.08, 900.0),
     "Electronics": (0.07, 2400.0),
@@ -41,6 +41,17 @@ CATEGORIES: dict[str, tuple[float, float]] = {
     "Grocery": (0.03, 180.0),
 }
 PRODUCTS_PER_CATEGORY = 28
+COMPLEMENTS = {
+    "Sarees": "Jewellery",
+    "Jewellery": "Sarees",
+    "Apparel": "Footwear",
+    "Footwear": "Apparel",
+    "Home & Kitchen": "Grocery",
+    "Grocery": "Home & Kitchen",
+    "Electronics": "Home & Kitchen",
+    "Beauty": "Apparel",
+    "Kids": "Apparel",
+}
 
 CITIES = [
     # city_id, name, country, timezone, population weight
@@ -497,6 +508,14 @@ def _transactions_block(config, traits, products, branches, rows, cumulative, rn
     favourite = traits.favourite_category[line_customer]
     category = np.where(
         rng.random(n_lines) < 0.55, favourite, rng.choice(n_cat, n_lines, p=global_weights)
+    )
+    # Baskets have complements: later lines often match the first line's category
+    # (sarees with jewellery, apparel with footwear), which cross-sell rules find.
+    first_line = np.repeat(np.cumsum(lines_per_order) - lines_per_order, lines_per_order)
+    complement = np.array([categories.index(COMPLEMENTS[c]) for c in categories])
+    is_later = np.arange(n_lines) != first_line
+    category = np.where(
+        is_later & (rng.random(n_lines) < 0.35), complement[category[first_line]], category
     )
     # Within a category products are sorted by price; big spenders lean expensive.
     quantile = rng.random(n_lines) ** (1.0 / np.clip(spend[line_order], 0.3, 4.0))

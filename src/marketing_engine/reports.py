@@ -240,13 +240,30 @@ def bar_chart(attrs: dict, ctx: RenderContext):
     fig, ax = _axes(attrs, size, numeric_y=not horizontal)
     labels = frame[attrs["x"]].astype(str).tolist()
     values = frame[attrs["y"]].astype(float).tolist()
+    errors = None
+    if attrs.get("err_low") and attrs.get("err_high"):
+        # Asymmetric error bars from interval columns, e.g. a 95% uplift interval.
+        low = frame[attrs["err_low"]].astype(float).to_numpy()
+        high = frame[attrs["err_high"]].astype(float).to_numpy()
+        errors = [
+            [v - lo for v, lo in zip(values, low, strict=True)],
+            [hi - v for v, hi in zip(values, high, strict=True)],
+        ]
     if horizontal:
-        ax.barh(labels[::-1], values[::-1], color=PALETTE[0])
+        reversed_errors = [e[::-1] for e in errors] if errors else None
+        ax.barh(
+            labels[::-1],
+            values[::-1],
+            color=PALETTE[0],
+            xerr=reversed_errors,
+            ecolor="#333333",
+            capsize=3,
+        )
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_tick))
         ax.grid(axis="x", alpha=0.3)
         ax.grid(axis="y", visible=False)
     else:
-        ax.bar(labels, values, color=PALETTE[0])
+        ax.bar(labels, values, color=PALETTE[0], yerr=errors, ecolor="#333333", capsize=3)
         if len(frame) > 5:
             plt.setp(ax.get_xticklabels(), rotation=35, ha="right", rotation_mode="anchor")
     return _save(fig, ctx, attrs["title"])

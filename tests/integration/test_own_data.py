@@ -117,3 +117,47 @@ def test_parquet_files_build_like_csv(tmp_path):
     con = duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True)
     assert con.execute("select count(*) from staging.stg_shop__quarantined_rows").fetchone()[0] == 0
     assert con.execute("select count(*) from marts.dim_customers").fetchone()[0] == 150
+
+
+def test_real_campaign_data_replaces_the_simulation(tmp_path, raw_dir):
+    customers = pd.read_csv(raw_dir / "customers.csv", dtype=str)["customer_id"].head(40)
+    sends = pd.DataFrame(
+        {
+            "send_id": [f"S{i}" for i in range(40)],
+            "campaign_id": "DIWALI-SMS",
+            "customer_id": customers,
+            "offer_id": "OFR01",
+            "segment_name": "Loyal",
+            "variant": ["A", "B"] * 20,
+            "is_holdout": ["true" if i % 5 == 0 else "false" for i in range(40)],
+            "sent_at": "2026-11-05 10:00:00",
+        }
+    )
+    sends.to_csv(raw_dir / "campaign_sends.csv", index=False)
+    responses = pd.DataFrame(
+        {
+            "send_id": [f"S{i}" for i in range(40) if i % 5],
+            "is_delivered": "true",
+            "is_opened": "true",
+            "is_clicked": "false",
+            "is_converted": ["true" if i % 3 == 0 else "false" for i in range(40) if i % 5],
+            "revenue": ["1500.00" if i % 3 == 0 else "0" for i in range(40) if i % 5],
+            "responded_at": "2026-11-06 12:00:00",
+        }
+    )
+    responses.to_csv(raw_dir / "campaign_responses.csv", index=False)
+    result = run_cli(tmp_path, "build", "--raw-data-dir", str(raw_dir))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    con = duckdb.connect(str(tmp_path / "marketing.duckdb"), read_only=True)
+    rows = con.execute(
+        "select variant, source, sends, holdout_customers, conversions "
+        "from marts.campaign_results order by variant"
+    ).fetchall()
+    assert [(r[0], r[1]) for r in rows] == [("A", "observed"), ("B", "observed")]
+    assert sum(r[2] for r in rows) == 32 and rows[0][3] == 8
+    assert (
+        con.execute(
+            "select count(*) from marts.campaign_outcomes where source = 'simulation'"
+        ).fetchone()[0]
+        == 0
+    )

@@ -56,6 +56,9 @@ def test_columns_match_the_raw_table_contract(generated):
     spec = yaml.safe_load((PROJECT / "dbt_project.yml").read_text())["vars"]["raw_tables"]
     con = duckdb.connect()
     for table, contract in spec.items():
+        if not (generated / f"{table}.csv").exists():
+            assert not contract["required"], f"generator does not write required {table}"
+            continue  # campaign data is yours to supply; the simulation stands in
         header = [
             column[0]
             for column in con.execute(

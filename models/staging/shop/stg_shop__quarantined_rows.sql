@@ -12,6 +12,8 @@
     'branches': 'base_shop__branches',
     'events': 'base_shop__events',
     'offers': 'base_shop__offers',
+    'campaign_sends': 'base_shop__campaign_sends',
+    'campaign_responses': 'base_shop__campaign_responses',
 } %}
 
 with

@@ -1,0 +1,55 @@
+"""One row per customer a campaign targeted (holdout included) and what they did.
+
+Your campaign_sends / campaign_responses when supplied (source = observed);
+otherwise the documented simulation over customer_messages (source = simulation).
+"""
+
+import pandas as pd
+
+from marketing_engine.campaigns import CampaignSettings, simulate
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    settings = CampaignSettings.from_mapping(dbt.config.get("campaigns"))
+    sends = dbt.ref("stg_shop__campaign_sends").df()
+    if len(sends):
+        responses = dbt.ref("stg_shop__campaign_responses").df()
+        observed = sends.merge(responses, on="send_id", how="left")
+        for flag in ("is_delivered", "is_opened", "is_clicked", "is_converted"):
+            observed[flag] = observed[flag].fillna(False).astype(bool)
+        observed["revenue"] = observed["revenue"].fillna(0).astype(float)
+        observed["source"] = "observed"
+        return observed[
+            [
+                "send_id",
+                "campaign_id",
+                "customer_id",
+                "offer_id",
+                "segment_name",
+                "variant",
+                "is_holdout",
+                "sent_at",
+                "is_delivered",
+                "is_opened",
+                "is_clicked",
+                "is_converted",
+                "revenue",
+                "source",
+            ]
+        ]
+    messages = dbt.ref("customer_messages").df()
+    customers = (
+        dbt.ref("dim_customers")
+        .project(
+            "customer_id, recency_days, frequency, aov::double as aov, "
+            "expected_order_value, expected_purchases_90d / 3.0 as expected_purchases_30d"
+        )
+        .df()
+    )
+    pairings = (
+        dbt.ref("int_message_pairings").project("pairing_id, offer_type, offer_category").df()
+    )
+    targets = messages.merge(customers, on="customer_id").merge(pairings, on="pairing_id")
+    sent_at = pd.Timestamp(messages["scheduled_at_utc"].min()) if len(messages) else pd.NaT
+    return simulate(targets, settings, sent_at)
