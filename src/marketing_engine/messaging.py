@@ -429,6 +429,34 @@ LOG_COLUMNS = [
 ]
 
 
+# marketing_messages: the pairing, then how its message was made.
+MESSAGE_COLUMNS = [
+    "pairing_id",
+    "segment_name",
+    "segment_source",
+    "event_id",
+    "event_name",
+    "offer_id",
+    "offer_name",
+    "offer_type",
+    "offer_code",
+    "rationale",
+    "priority",
+    "prompt_hash",
+    "model_name",
+    "generator",
+    "message_text",
+    "validation_status",
+    "validation_reasons",
+    "attempts",
+    "character_count",
+    "sms_encoding",
+    "sms_parts",
+    "event_date",
+    "created_at",
+]
+
+
 def _message_row(
     pairing: dict,
     key: str,
@@ -545,21 +573,9 @@ def current_messages(
         .sort_values(["_is_ollama", "created_at"], ascending=False)
         .drop_duplicates("prompt_hash")
     )
-    columns = [
-        "prompt_hash",
-        "model_name",
-        "generator",
-        "message_text",
-        "validation_status",
-        "validation_reasons",
-        "attempts",
-        "character_count",
-        "sms_encoding",
-        "sms_parts",
-        "created_at",
-    ]
-    merged = keyed.merge(ranked[columns], on="prompt_hash", how="left")
-    return merged
+    from_log = [c for c in LOG_COLUMNS if c not in keyed.columns or c == "prompt_hash"]
+    merged = keyed.merge(ranked[from_log], on="prompt_hash", how="left")
+    return merged[[c for c in MESSAGE_COLUMNS if c in merged.columns]]
 
 
 # --- personalization and scheduling ------------------------------------------------------

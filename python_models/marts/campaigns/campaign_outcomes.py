@@ -6,7 +6,7 @@ otherwise the documented simulation over customer_messages (source = simulation)
 
 import pandas as pd
 
-from marketing_engine.campaigns import CampaignSettings, simulate
+from marketing_engine.campaigns import OUTCOME_COLUMNS, CampaignSettings, simulate
 
 
 def model(dbt, session):
@@ -20,24 +20,7 @@ def model(dbt, session):
             observed[flag] = observed[flag].fillna(False).astype(bool)
         observed["revenue"] = observed["revenue"].fillna(0).astype(float)
         observed["source"] = "observed"
-        return observed[
-            [
-                "send_id",
-                "campaign_id",
-                "customer_id",
-                "offer_id",
-                "segment_name",
-                "variant",
-                "is_holdout",
-                "sent_at",
-                "is_delivered",
-                "is_opened",
-                "is_clicked",
-                "is_converted",
-                "revenue",
-                "source",
-            ]
-        ]
+        return observed[OUTCOME_COLUMNS]
     messages = dbt.ref("customer_messages").df()
     customers = (
         dbt.ref("dim_customers")

@@ -8,29 +8,4 @@ def model(dbt, session):
     settings = MessagingSettings.from_mapping(dbt.config.get("messaging"))
     pairings = dbt.ref("int_message_pairings").df()
     log = dbt.ref("marketing_message_log").df()
-    columns = [
-        "pairing_id",
-        "segment_name",
-        "segment_source",
-        "event_id",
-        "event_name",
-        "offer_id",
-        "offer_name",
-        "offer_type",
-        "offer_code",
-        "rationale",
-        "priority",
-        "prompt_hash",
-        "model_name",
-        "generator",
-        "message_text",
-        "validation_status",
-        "validation_reasons",
-        "attempts",
-        "character_count",
-        "sms_encoding",
-        "sms_parts",
-        "event_date",
-        "created_at",
-    ]
-    return current_messages(pairings, log, settings)[columns]
+    return current_messages(pairings, log, settings)
