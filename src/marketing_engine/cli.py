@@ -322,6 +322,3 @@ def duckdb_error() -> type[Exception]:
 def _fail(message: str) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(1)
-
-
-__all__ = ["json", "main"]

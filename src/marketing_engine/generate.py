@@ -207,7 +207,7 @@ def seasonal_intensity(start: dt.date, end: dt.date) -> np.ndarray:
 
 
 def _products(rng: np.random.Generator) -> dict[str, list]:
-    ids, names, categories, prices, costs, weights = [], [], [], [], [], []
+    ids, names, categories, prices, costs = [], [], [], [], []
     adjectives = ["Classic", "Premium", "Festive", "Everyday", "Signature", "Heritage", "Modern"]
     for c_index, (category, (_, typical_price)) in enumerate(CATEGORIES.items()):
         sampled = typical_price * rng.lognormal(0.0, 0.55, PRODUCTS_PER_CATEGORY)
@@ -219,7 +219,6 @@ def _products(rng: np.random.Generator) -> dict[str, list]:
             price = round(float(max(price, 20.0)), 0) - 1 + 0.99 * (price > 100)
             prices.append(round(price, 2))
             costs.append(round(price * float(rng.uniform(0.45, 0.7)), 2))
-            weights.append(1.0)
     return {
         "product_id": ids,
         "product_name": names,

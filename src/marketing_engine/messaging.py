@@ -26,7 +26,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -644,17 +644,3 @@ def personalize(text: str, first_name: object, settings: MessagingSettings) -> s
     without = re.sub(r"(,\s*)?\{first_name\}(\s*,)?", "", text)
     without = re.sub(r"\s+([!?.,])", r"\1", re.sub(r"\s{2,}", " ", without)).strip()
     return without[0].upper() + without[1:] if without else without
-
-
-__all__ = [
-    "MessagingSettings",
-    "OllamaGenerator",
-    "asdict",
-    "build_prompt",
-    "current_messages",
-    "generate_messages",
-    "personalize",
-    "prompt_hash",
-    "template_message",
-    "validate",
-]
