@@ -2,21 +2,12 @@
 -- the clv_summary inputs up to calibration_end (as_of_date minus 1 minus var
 -- clv_holdout_days) and the repeat purchase days they made in the holdout
 -- period after it, for clv_holdout_validation.
-with orders as (
-    select * from {{ ref('fct_orders') }}
+with purchase_days as (
+    select * from {{ ref('int_customer_purchase_days') }}
 ),
 
 reference_date as (
     select * from {{ ref('int_reference_date') }}
-),
-
-purchase_days as (
-    select
-        customer_id,
-        order_date as purchase_date,
-        sum(net_revenue) as amount
-    from orders
-    group by customer_id, order_date
 ),
 
 periods as (

@@ -1,21 +1,12 @@
 -- One row per customer with at least one valid order: the BG/NBD and
 -- Gamma-Gamma inputs over the whole history (see macro clv_summary), observed
 -- up to the day before as_of_date.
-with orders as (
-    select * from {{ ref('fct_orders') }}
+with purchase_days as (
+    select * from {{ ref('int_customer_purchase_days') }}
 ),
 
 reference_date as (
     select * from {{ ref('int_reference_date') }}
-),
-
-purchase_days as (
-    select
-        customer_id,
-        order_date as purchase_date,
-        sum(net_revenue) as amount
-    from orders
-    group by customer_id, order_date
 ),
 
 observation as (
