@@ -677,7 +677,7 @@ def _dirty_transactions(lines: pa.Table) -> pa.Table:
         **rows[4],
         "line_id": "ORD-FUTURE-1",
         "order_id": "ORD-FUTURE",
-        "ordered_at": "2031-01-01 12:00:00",
+        "ordered_at": "2099-01-01 12:00:00",
     }
     zero_price = {**rows[5], "line_id": "ORD-ZERO-1", "order_id": "ORD-ZERO", "unit_price": "0.00"}
     text_amount = {
