@@ -31,10 +31,13 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy import special, stats
+
+from marketing_engine.settings import FromConfig
 
 OFFER_EFFECT = {
     "percent_discount": 0.4,
@@ -63,19 +66,19 @@ OUTCOME_COLUMNS = [
 
 
 @dataclass(frozen=True)
-class CampaignSettings:
+class CampaignSettings(FromConfig):
+    """Settings from the models' YAML `config:` (key `campaigns`)."""
+
+    config_key: ClassVar[str] = "campaigns"
     holdout_share: float = 0.10
     random_seed: int = 7
     response_window_days: int = 14
     alpha: float = 0.05
     send_cost: float = 0.25
 
-    @classmethod
-    def from_mapping(cls, settings) -> CampaignSettings:
-        value = cls(**dict(settings or {}))
-        if not 0 < value.holdout_share < 1:
+    def __post_init__(self) -> None:
+        if not 0 < self.holdout_share < 1:
             raise ValueError("holdout_share must be between 0 and 1")
-        return value
 
 
 # --- statistics ------------------------------------------------------------------------

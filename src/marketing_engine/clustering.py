@@ -18,8 +18,8 @@ current features; a cluster keeps its id while it still matches.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -29,14 +29,17 @@ from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silho
 from sklearn.neighbors import NearestNeighbors
 
 from marketing_engine.memo import OneSlotCache
+from marketing_engine.settings import FromConfig
 
 ALGORITHMS = ("kmeans", "dbscan", "hierarchical")
 NOISE = -1
 
 
 @dataclass(frozen=True)
-class ClusteringConfig:
-    """Settings, normally from the models' YAML `config:`."""
+class ClusteringConfig(FromConfig):
+    """Settings, normally from the models' YAML `config:` (key `clustering`)."""
+
+    config_key: ClassVar[str] = "clustering"
 
     features: tuple[str, ...]
     log_features: tuple[str, ...] = ()
@@ -59,18 +62,6 @@ class ClusteringConfig:
             raise ValueError(f"need 2 <= k_min <= k_max, got {self.k_min}..{self.k_max}")
         if not self.features:
             raise ValueError("features must list at least one column")
-
-    @classmethod
-    def from_mapping(cls, settings: Mapping[str, object] | None) -> ClusteringConfig:
-        """Build from the `clustering` config dict; unknown keys fail, unset ones keep defaults."""
-        settings = dict(settings or {})
-        unknown = sorted(set(settings) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise ValueError(
-                f"unknown clustering settings {unknown}; known: {sorted(cls.__dataclass_fields__)}"
-            )
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()}
-        return cls(**values)
 
 
 @dataclass

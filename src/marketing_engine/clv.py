@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,7 @@ from scipy.optimize import minimize
 from scipy.special import expit, gammaln, hyp2f1
 
 from marketing_engine.memo import OneSlotCache
+from marketing_engine.settings import FromConfig
 
 DAYS_PER = {"days": 1.0, "weeks": 7.0}
 DAYS_PER_MONTH = 30.4375
@@ -221,23 +223,18 @@ def expected_order_value(params: GammaGammaParams, x, m) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class ClvSettings:
+class ClvSettings(FromConfig):
     """Settings from the models' YAML `config:` (key `clv`)."""
+
+    config_key: ClassVar[str] = "clv"
 
     time_unit: str = "weeks"
     monthly_discount_rate: float = 0.01
     clv_months: int = 12
 
-    @classmethod
-    def from_mapping(cls, settings) -> ClvSettings:
-        settings = dict(settings or {})
-        unknown = sorted(set(settings) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise ValueError(f"unknown clv settings {unknown}")
-        value = cls(**settings)
-        if value.time_unit not in DAYS_PER:
+    def __post_init__(self) -> None:
+        if self.time_unit not in DAYS_PER:
             raise ValueError(f"time_unit must be one of {sorted(DAYS_PER)}")
-        return value
 
 
 def in_units(summary: pd.DataFrame, unit: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

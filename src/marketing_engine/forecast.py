@@ -15,25 +15,23 @@ is flagged; wherever the regression loses on either metric, its note says so.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.linear_model import LinearRegression
 
+from marketing_engine.settings import FromConfig
+
 
 @dataclass(frozen=True)
-class ForecastSettings:
+class ForecastSettings(FromConfig):
+    """Settings from the models' YAML `config:` (key `forecast`)."""
+
+    config_key: ClassVar[str] = "forecast"
     horizon_months: int = 3
     backtest_min_train_months: int = 12
-
-    @classmethod
-    def from_mapping(cls, settings) -> ForecastSettings:
-        settings = dict(settings or {})
-        unknown = sorted(set(settings) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise ValueError(f"unknown forecast settings {unknown}")
-        return cls(**settings)
 
 
 def _design(months: pd.DatetimeIndex, origin: pd.Timestamp, seasonal: bool) -> np.ndarray:

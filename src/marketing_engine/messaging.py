@@ -27,10 +27,12 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import pandas as pd
 
 from marketing_engine import sms
+from marketing_engine.settings import FromConfig
 
 NAME_TOKEN = "{first_name}"
 
@@ -67,8 +69,10 @@ _ASCII_REPLACEMENTS = {
 
 
 @dataclass(frozen=True)
-class MessagingSettings:
+class MessagingSettings(FromConfig):
     """Settings from the models' YAML `config:` (key `messaging`)."""
+
+    config_key: ClassVar[str] = "messaging"
 
     model: str = "llama3.2:3b"
     use_ollama: bool = True
@@ -82,14 +86,6 @@ class MessagingSettings:
     similarity_threshold: float = 0.7
     opt_out_footer: str = "Reply STOP to opt out"
     name_budget: int = 12
-
-    @classmethod
-    def from_mapping(cls, settings) -> MessagingSettings:
-        settings = dict(settings or {})
-        unknown = sorted(set(settings) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise ValueError(f"unknown messaging settings {unknown}")
-        return cls(**settings)
 
     def options(self) -> dict:
         return {"temperature": self.temperature, "seed": self.seed}
@@ -582,19 +578,18 @@ def current_messages(
 
 
 @dataclass(frozen=True)
-class ScheduleSettings:
+class ScheduleSettings(FromConfig):
     """When to send: days before the event, inside a local-time window (quiet hours)."""
+
+    config_key: ClassVar[str] = "scheduling"
 
     send_days_before_event: int = 3
     window_start_hour: int = 10
     window_end_hour: int = 19
 
-    @classmethod
-    def from_mapping(cls, settings) -> ScheduleSettings:
-        value = cls(**dict(settings or {}))
-        if not 8 <= value.window_start_hour < value.window_end_hour <= 21:
+    def __post_init__(self) -> None:
+        if not 8 <= self.window_start_hour < self.window_end_hour <= 21:
             raise ValueError("send window must lie within quiet hours 08:00-21:00")
-        return value
 
 
 def schedule(
