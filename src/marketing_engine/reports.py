@@ -78,15 +78,20 @@ class Page:
 # --- formatting ---------------------------------------------------------------------
 
 
+def _missing(value) -> bool:
+    """None or NaN: shown as "-" in tables, values and takeaways."""
+    return value is None or (isinstance(value, float) and pd.isna(value))
+
+
 def fmt_number(value, digits: int = 0) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if _missing(value):
         return "-"
     return f"{float(value):,.{digits}f}"
 
 
 def fmt_money(value) -> str:
     """Compact money: 5.30M, 12.4K, 950."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if _missing(value):
         return "-"
     value = float(value)
     for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
@@ -96,7 +101,7 @@ def fmt_money(value) -> str:
 
 
 def fmt_pct(value, digits: int = 1) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if _missing(value):
         return "-"
     return f"{100 * float(value):.{digits}f}%"
 
@@ -364,7 +369,7 @@ def data_table(attrs: dict, ctx: RenderContext) -> str:
 
 
 def _cell(value) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if _missing(value):
         return "-"
     if isinstance(value, float):
         return f"{value:,.2f}"
