@@ -183,9 +183,20 @@ def build(
 ) -> None:
     """Run `dbt build` into the working file, then publish the marts atomically.
 
-    A failed model or test leaves the serving file (the one BI tools read) as it was.
+    Ends with a summary in plain words (rows kept and quarantined, degraded
+    results, each failing test explained), also written as JSON beside the
+    build file. A failed or partial (--select) build is never published: the
+    serving file (the one BI tools read) stays as it was.
     """
-    from marketing_engine.pipeline import build_db_path, project_dir, run_dbt, serving_db_path
+    from marketing_engine.build_status import FAILED, RUNNING, SUCCESS, BuildStatus, now_utc
+    from marketing_engine.build_status import write_status as write_build_status
+    from marketing_engine.pipeline import (
+        build_db_path,
+        project_dir,
+        run_dbt,
+        serving_db_path,
+        target_path,
+    )
 
     project = project_dir()
     dbt_vars: dict[str, str] = {}
@@ -195,16 +206,56 @@ def build(
         dbt_vars["as_of_date"] = as_of_date.date().isoformat()
     build_db = build_db_path(project)
     build_db.parent.mkdir(parents=True, exist_ok=True)
+    started = now_utc()
+    # Before dbt touches the file: an interrupted build is never taken for a passing one.
+    write_build_status(build_db, BuildStatus(RUNNING, selector, started))
     args = ["build"] + (["--select", selector] if selector else [])
     outcome = run_dbt(args, project, dbt_vars)
-    for warning in outcome.warnings:
-        click.echo(f"warning: {warning}", err=True)
+    summary_lines, explained = _summarize_build(
+        build_db, target_path(project), project, outcome.success, selector
+    )
+    write_build_status(
+        build_db,
+        BuildStatus(
+            SUCCESS if outcome.success else FAILED,
+            selector,
+            started,
+            now_utc(),
+            outcome.invocation_id,
+        ),
+    )
+    for line in summary_lines:
+        click.echo(line)
     if not outcome.success:
-        details = "\n  ".join(outcome.failures or [outcome.error or "unknown error"])
-        _fail(f"dbt build failed; the serving warehouse was not changed.\n  {details}")
+        details = (
+            ""
+            if explained
+            else "\n  " + "\n  ".join(outcome.failures or [outcome.error or "unknown error"])
+        )
+        _fail(f"dbt build failed (see above); the serving warehouse was not changed.{details}")
     click.echo(f"built {build_db}")
-    if publish:
+    if selector:
+        click.echo(
+            f"not published: a partial build (--select {selector}) never replaces the "
+            "serving warehouse; run `marketing-engine build` without --select to publish."
+        )
+    elif publish:
         _publish(project, build_db, serving_db_path(project))
+
+
+def _summarize_build(
+    build_db: Path, target: Path, project: Path, success: bool, selector: str | None
+) -> tuple[list[str], bool]:
+    """The summary lines (also written as JSON) and whether any failure was explained."""
+    from marketing_engine.build_summary import render, summarize, write_summary
+
+    try:
+        summary = summarize(build_db, target, project, "success" if success else "failed", selector)
+    except (duckdb_error(), OSError, ValueError) as error:
+        return [f"note: no build summary ({type(error).__name__}: {error})"], False
+    path = write_summary(summary, build_db)
+    lines = [*render(summary), f"  (summary as JSON: {path})"]
+    return lines, any(t.status in ("fail", "error") for t in summary.tests)
 
 
 @main.command()
@@ -286,7 +337,11 @@ def export(out_dir: Path, db: Path | None) -> None:
 
 @main.command("publish")
 def publish_command() -> None:
-    """Publish the marts of the last build to the serving file (and Parquet), atomically."""
+    """Publish the marts of the last build to the serving file (and Parquet), atomically.
+
+    Refuses (exit 1, serving file untouched) a build that failed, was partial
+    (--select), did not finish, or was changed after `marketing-engine build`.
+    """
     from marketing_engine.pipeline import build_db_path, project_dir, serving_db_path
 
     project = project_dir()
@@ -294,11 +349,14 @@ def publish_command() -> None:
 
 
 def _publish(project: Path, build_db: Path, serving_db: Path) -> None:
+    from marketing_engine.build_status import PublishRefused
     from marketing_engine.pipeline import target_path
     from marketing_engine.publish import publish
 
     try:
         result = publish(build_db, serving_db, target_path(project) / "manifest.json")
+    except PublishRefused as error:
+        _fail(f"not published; the serving warehouse was not changed: {error}")
     except (FileNotFoundError, duckdb_error()) as error:
         _fail(f"publish failed; the serving warehouse was not changed: {error}")
     if result.ephemeral_key and result.hashed_columns:

@@ -293,6 +293,34 @@ def match_previous(
     return np.vectorize(mapping.get, otypes=[int])(labels)
 
 
+def cluster_id_origin(
+    assigned: pd.DataFrame, previous: pd.DataFrame | None, previous_error: str | None = None
+) -> pd.Series:
+    """Per row of `assigned`: did its cluster keep the previous build's id?
+
+    'kept' (an id of the previous run, which match_previous only reuses for a
+    matched cluster), 'new', 'noise', 'no previous build' (nothing to match:
+    first build, or no customer in common), or 'previous unreadable: <error>'.
+    """
+    origin = pd.Series("new", index=assigned.index, dtype="string")
+    if previous_error:
+        origin[:] = f"previous unreadable: {previous_error}"
+    for algorithm, rows in assigned.groupby("algorithm").groups.items():
+        before = pd.DataFrame() if previous is None else previous
+        if not before.empty:
+            before = before[(before["algorithm"] == algorithm) & (before["cluster_id"] != NOISE)]
+            before = before[before["customer_id"].isin(assigned.loc[rows, "customer_id"])]
+        if previous_error:
+            continue
+        if before.empty:
+            origin[rows] = "no previous build"
+        else:
+            kept = assigned.loc[rows, "cluster_id"].isin(set(before["cluster_id"]))
+            origin[kept[kept].index] = "kept"
+    origin[assigned["cluster_id"] == NOISE] = "noise"
+    return origin
+
+
 # --- names ------------------------------------------------------------------------------
 
 

@@ -54,6 +54,7 @@ class DbtOutcome:
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+    invocation_id: str | None = None
 
 
 def run_dbt(args: list[str], project: Path, dbt_vars: dict | None = None) -> DbtOutcome:
@@ -82,7 +83,9 @@ def run_dbt(args: list[str], project: Path, dbt_vars: dict | None = None) -> Dbt
     if not run_results.exists():
         outcome.error = f"dbt exited with code {completed.returncode} before running any node"
         return outcome
-    for node in json.loads(run_results.read_text()).get("results", []):
+    results = json.loads(run_results.read_text())
+    outcome.invocation_id = (results.get("metadata") or {}).get("invocation_id")
+    for node in results.get("results", []):
         parts = node.get("unique_id", "?").split(".")
         name = parts[2] if len(parts) > 2 else parts[0]  # type.package.name[.hash]
         message = (node.get("message") or "").strip()

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import duckdb
 
+from marketing_engine.build_status import check_publishable
+
 PUBLIC_SCHEMAS = ("marts",)
 PII_KEY_ENV = "MARKETING_ENGINE_PII_KEY"
 KEEP_NAMES_ENV = "MARKETING_ENGINE_PUBLISH_NAMES"
@@ -78,9 +80,14 @@ def publish(
     manifest_path: Path,
     schemas: tuple[str, ...] = PUBLIC_SCHEMAS,
 ) -> PublishResult:
-    """Copy the public schemas of `build_db` into a fresh `serving_db`, then rename it in place."""
+    """Copy the public schemas of `build_db` into a fresh `serving_db`, then rename it in place.
+
+    Raises PublishRefused (before touching anything) unless `build_db` holds a
+    complete build that passed, as recorded by `marketing-engine build`.
+    """
     if not build_db.exists():
         raise FileNotFoundError(f"No build warehouse at {build_db}; run `marketing-engine build`.")
+    check_publishable(build_db, manifest_path, schemas)
     serving_db.parent.mkdir(parents=True, exist_ok=True)
     staging_file = serving_db.with_name(f".{serving_db.name}.{os.getpid()}.tmp")
     parquet_dir = serving_db.with_name(serving_db.stem + "_parquet")

@@ -2,16 +2,22 @@
 
 import duckdb
 
-from marketing_engine.clustering import ClusteringConfig, assignments
+from marketing_engine.clustering import ClusteringConfig, assignments, cluster_id_origin
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     config = ClusteringConfig.from_mapping(dbt.config.get("clustering"))
     features = dbt.ref("int_customer_features").df()
+    previous, previous_error = None, None
     try:
         # The previous build's labels, so clusters keep their ids across rebuilds.
         previous = session.sql(f"select customer_id, algorithm, cluster_id from {dbt.this}").df()
-    except duckdb.Error:
-        previous = None
-    return assignments(features, config, previous)
+    except duckdb.CatalogException:
+        pass  # first build: no previous table
+    except duckdb.Error as error:
+        previous_error = str(error).splitlines()[0][:200]
+    table = assignments(features, config, previous)
+    # Told in the build summary: kept ids, new ids, or why none could be kept.
+    table["cluster_id_origin"] = cluster_id_origin(table, previous, previous_error)
+    return table

@@ -1,0 +1,510 @@
+"""The end-of-build summary, in words a marketing analyst understands.
+
+Read from the build warehouse and dbt's artifacts after `dbt build`: rows read,
+kept and quarantined per raw table with the top reasons, data-quality flags,
+every degraded result (fallbacks, simulations, non-converged fits), and one
+sentence per failing or warning test naming the file or column and the fix.
+Printed on every build and written as JSON for tests and reports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_OLLAMA_HOST = "http://localhost:11434"
+# Raw table name (var raw_tables) -> the entity of its base_/stg_shop__ models.
+ENTITY_OF = {"transactions": "order_lines"}
+TOP_REASONS = 3
+RAW_SEED_PREFIX = "raw_"
+QUOTED = re.compile(r"'[^']*'")
+
+
+@dataclass
+class TableCounts:
+    table: str
+    read: int
+    kept: int
+    quarantined: int
+    top_reasons: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class TestExplanation:
+    status: str  # fail, warn or error
+    node: str
+    sentence: str
+
+
+@dataclass
+class BuildSummary:
+    outcome: str
+    selector: str | None
+    tables: list[TableCounts] = field(default_factory=list)
+    data_quality: list[dict] | None = None
+    data_quality_table: str | None = None
+    degraded: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    tests: list[TestExplanation] = field(default_factory=list)
+    skipped: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# --- test explanations -----------------------------------------------------------------
+
+
+def _ref_name(text: str) -> str:
+    """ref('dim_customers') or {{ get_where_subquery(ref('x')) }} -> the model name."""
+    found = re.search(r"ref\(\s*['\"]([^'\"]+)['\"]", text or "")
+    return found.group(1) if found else str(text)
+
+
+def _rows(count: int | None, noun: str = "row") -> str:
+    if count is None:
+        return f"some {noun}s"
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+def _files(tables: list[str]) -> str:
+    if not tables:
+        return "the raw files"
+    names = [f"the {table} file" for table in tables]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def raw_tables_upstream(manifest: dict, unique_id: str, column: str | None, raw_columns: dict):
+    """Raw tables (raw_<name> seeds) feeding node `unique_id`; those with `column` if any."""
+    parents = {
+        uid: node.get("depends_on", {}).get("nodes", [])
+        for uid, node in {**manifest.get("nodes", {}), **manifest.get("sources", {})}.items()
+    }
+    seen, stack, found = set(), [unique_id], []
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if current.startswith("seed.") and current.split(".")[-1].startswith(RAW_SEED_PREFIX):
+            found.append(current.split(".")[-1].removeprefix(RAW_SEED_PREFIX))
+        stack.extend(parents.get(current, []))
+    found = sorted(set(found))
+    with_column = [t for t in found if column and column in raw_columns.get(t, {})]
+    return with_column or (found if len(found) <= 2 else [])
+
+
+def explain_test(
+    node: dict,
+    failures: int | None,
+    message: str = "",
+    manifest: dict | None = None,
+    raw_columns: dict | None = None,
+) -> str:
+    """One sentence for a failing or warning dbt test: what is wrong, where, and the fix.
+
+    `node` is the test's manifest entry; `failures` the count dbt reported.
+    A test's own `meta: {explain: ...}` wins (placeholders {failures}, {model},
+    {column}); generic tests get a generated sentence.
+    """
+    meta = {**(node.get("meta") or {}), **((node.get("config") or {}).get("meta") or {})}
+    metadata = node.get("test_metadata") or {}
+    kwargs = metadata.get("kwargs") or {}
+    model = _ref_name(kwargs.get("model", "")) if kwargs.get("model") else None
+    if not model and node.get("attached_node"):
+        model = node["attached_node"].split(".")[-1]
+    if not model:
+        parents = (node.get("depends_on") or {}).get("nodes") or []
+        model = parents[0].split(".")[-1] if parents else node.get("name", "?")
+    column = node.get("column_name") or kwargs.get("column_name")
+    target = f"{model}.{column}" if column else model
+    upstream = []
+    if manifest is not None:
+        start = node.get("attached_node") or node.get("unique_id", "")
+        upstream = raw_tables_upstream(manifest, start, column, raw_columns or {})
+    files = _files(upstream)
+    if meta.get("explain"):
+        text = str(meta["explain"]).strip()
+        values = {"failures": failures if failures is not None else "some", "model": model}
+        values["column"] = column or ""
+        with contextlib.suppress(KeyError, IndexError, ValueError):
+            text = text.format(**values)
+        return f"{target}: {text}"
+    name = metadata.get("name")
+    if name == "not_null":
+        return (
+            f"{target}: {_rows(failures)} have no {column} (not_null test). Fix: fill "
+            f"{column} in {files}, or find where upstream of {model} it is lost."
+        )
+    if name == "unique":
+        return (
+            f"{target}: {_rows(failures, 'value')} of {column} appear more than once "
+            f"(unique test). Fix: remove the duplicate {column} values in {files}."
+        )
+    if name == "accepted_values":
+        allowed = ", ".join(str(v) for v in kwargs.get("values", []))
+        return (
+            f"{target}: {_rows(failures, 'distinct value')} of {column} outside the allowed "
+            f"list ({allowed}) (accepted_values test). Fix: map them to an allowed value "
+            f"in {files}, or add them to the list in the model's YAML if they are valid."
+        )
+    if name in ("relationships", "relationships_if_present"):
+        parent = _ref_name(kwargs.get("to", ""))
+        field_name = kwargs.get("field", column)
+        return (
+            f"{target}: {_rows(failures)} have a {column} with no matching {field_name} in "
+            f"{parent} ({name} test). Fix: add the missing rows to the file behind {parent}, "
+            f"or correct {column} in {files}."
+        )
+    if name == "unique_combination_of_columns":
+        columns = ", ".join(kwargs.get("combination_of_columns", []))
+        return (
+            f"{target}: {_rows(failures, 'combination')} of ({columns}) appear more than once "
+            f"(unique_combination_of_columns test). Fix: remove the duplicates in {files}."
+        )
+    if name == "expression_is_true":
+        return (
+            f"{target}: {_rows(failures)} break the rule `{kwargs.get('expression')}` "
+            f"(expression_is_true test). Fix: check those rows' values in {files}."
+        )
+    if name == "quarantine_share_below":
+        table = kwargs.get("source_table", "?")
+        return (
+            f"the {table} file: a larger share of its rows was quarantined than var "
+            "quarantine_warn_share allows (quarantine_share_below test). Fix: read the "
+            f"reasons in stg_shop__quarantined_rows (source_table = '{table}') and correct "
+            "the file."
+        )
+    where = node.get("original_file_path") or node.get("name", "?")
+    detail = f" ({message.strip()})" if message else ""
+    return (
+        f"{target}: the check in {where} returned {_rows(failures)}{detail}. Fix: read "
+        "that file's comment for the rule and correct the rows it returns."
+    )
+
+
+def explain_results(run_results: dict, manifest: dict, raw_columns: dict) -> list[TestExplanation]:
+    """A sentence for every failing, erroring or warning node of a dbt run."""
+    nodes = manifest.get("nodes", {})
+    explained = []
+    for result in run_results.get("results", []):
+        status = result.get("status")
+        if status not in ("fail", "warn", "error", "runtime error"):
+            continue
+        unique_id = result.get("unique_id", "?")
+        node = nodes.get(unique_id, {"name": unique_id.split(".")[-1], "unique_id": unique_id})
+        message = (result.get("message") or "").strip()
+        if node.get("resource_type") == "test" and status in ("fail", "warn"):
+            sentence = explain_test(node, result.get("failures"), message, manifest, raw_columns)
+        else:
+            first_line = message.splitlines()[0] if message else "no message"
+            kind = node.get("resource_type", "node")
+            path = node.get("original_file_path", "")
+            sentence = f"{kind} {node.get('name')} ({path}) could not run: {first_line}"
+        explained.append(
+            TestExplanation("error" if "error" in status else status, unique_id, sentence)
+        )
+    return explained
+
+
+# --- warehouse figures -----------------------------------------------------------------
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+    return {
+        (schema, name)
+        for schema, name in con.execute(
+            "select table_schema, table_name from information_schema.tables"
+        ).fetchall()
+    }
+
+
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
+    return [
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, table],
+        ).fetchall()
+    ]
+
+
+def table_counts(con: duckdb.DuckDBPyConnection, raw_tables: list[str]) -> list[TableCounts]:
+    """Rows read (base model), kept (stg model) and quarantined per raw table."""
+    present = _tables(con)
+    quarantine = ("staging", "stg_shop__quarantined_rows") in present
+    counts = []
+    for table in raw_tables:
+        entity = ENTITY_OF.get(table, table)
+        base, stg = f"base_shop__{entity}", f"stg_shop__{entity}"
+        if ("staging", base) not in present or ("staging", stg) not in present:
+            continue
+        read = con.execute(f'select count(*) from staging."{base}"').fetchone()[0]
+        kept = con.execute(f'select count(*) from staging."{stg}"').fetchone()[0]
+        quarantined, reasons = 0, []
+        if quarantine:
+            rows = con.execute(
+                "select quarantine_reason from staging.stg_shop__quarantined_rows "
+                "where source_table = ?",
+                [table],
+            ).fetchall()
+            quarantined = len(rows)
+            reasons = top_reasons([row[0] for row in rows])
+        counts.append(TableCounts(table, read, kept, quarantined, reasons))
+    return counts
+
+
+def top_reasons(reasons: list[str | None], limit: int = TOP_REASONS) -> list[dict]:
+    """Most common reasons, with quoted raw values folded so one cause counts once."""
+    grouped: Counter = Counter()
+    example: dict[str, str] = {}
+    for reason in reasons:
+        text = reason or "(no reason given)"
+        pattern = QUOTED.sub("'…'", text)
+        grouped[pattern] += 1
+        example.setdefault(pattern, text)
+    ranked = sorted(grouped.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    return [{"reason": example[p], "rows": n} for p, n in ranked]
+
+
+TABLE_COLUMNS = ("source_table", "table_name", "raw_table", "table")
+COLUMN_COLUMNS = ("column_name", "column", "field")
+ISSUE_COLUMNS = ("issue", "dq_issue", "quality_issue", "reason", "check_name")
+
+
+def data_quality_flags(con: duckdb.DuckDBPyConnection) -> tuple[str | None, list[dict] | None]:
+    """Counts by table, column and issue from a *data_quality* table, if the build has one."""
+    candidates = sorted(
+        (schema != "marts", schema, name) for schema, name in _tables(con) if "data_quality" in name
+    )
+    if not candidates:
+        return None, None
+    _, schema, name = candidates[0]
+    columns = _columns(con, schema, name)
+    keys = [
+        next((c for c in options if c in columns), None)
+        for options in (TABLE_COLUMNS, COLUMN_COLUMNS, ISSUE_COLUMNS)
+    ]
+    keys = [k for k in keys if k]
+    relation = f'"{schema}"."{name}"'
+    if not keys:
+        total = con.execute(f"select count(*) from {relation}").fetchone()[0]
+        return f"{schema}.{name}", [{"rows": total}]
+    select = ", ".join(f'cast("{k}" as varchar) as "{k}"' for k in keys)
+    rows = con.execute(
+        f"select {select}, count(*) as n from {relation} group by all order by n desc, all"
+    ).fetchall()
+    return f"{schema}.{name}", [dict(zip([*keys, "rows"], row, strict=True)) for row in rows]
+
+
+def degraded_results(con: duckdb.DuckDBPyConnection, ollama_host: str) -> tuple[list, list]:
+    """Plain-word lines for every fallback, simulation and non-converged fit; plus notes."""
+    present = _tables(con)
+    degraded, notes = [], []
+    if ("marts", "clv_model_parameters") in present:
+        for model, message in con.execute(
+            "select model, message from marts.clv_model_parameters "
+            "where not coalesce(is_converged, false) order by model"
+        ).fetchall():
+            label = {"bg_nbd": "BG/NBD purchase", "gamma_gamma": "Gamma-Gamma spend"}.get(
+                model, model
+            )
+            degraded.append(
+                f"Customer lifetime value fell back to rules (recency/frequency/spend "
+                f"heuristics), because the {label} model fit did not converge "
+                f"({message or 'no message'}). Treat CLV and churn figures as rough."
+            )
+    if ("marts", "customer_lifetime_value") in present and not degraded:
+        fallback = con.execute(
+            "select count(*) from marts.customer_lifetime_value where model = 'rule_based'"
+        ).fetchone()[0]
+        if fallback:
+            degraded.append(
+                f"Customer lifetime value fell back to rules for {fallback:,} customers."
+            )
+    if ("marts", "marketing_messages") in present:
+        degraded += _message_lines(con, ollama_host)
+    if ("marts", "campaign_outcomes") in present:
+        simulated = con.execute(
+            "select count(*) from marts.campaign_outcomes where source = 'simulation'"
+        ).fetchone()[0]
+        if simulated:
+            degraded.append(
+                f"Campaign results are simulated ({simulated:,} simulated sends), because "
+                "there is no campaign_sends file with rows. They are not real outcomes; add "
+                "campaign_sends and campaign_responses files to measure real campaigns."
+            )
+    if ("marts", "cluster_assignments") in present and "cluster_id_origin" in _columns(
+        con, "marts", "cluster_assignments"
+    ):
+        lines, cluster_notes = _cluster_lines(con)
+        degraded += lines
+        notes += cluster_notes
+    return degraded, notes
+
+
+def _message_lines(con: duckdb.DuckDBPyConnection, ollama_host: str) -> list[str]:
+    total, templates = con.execute(
+        "select count(*), count(case when generator = 'template' then 1 end) "
+        "from marts.marketing_messages"
+    ).fetchone()
+    if not templates:
+        return []
+    reasons = [
+        row[0]
+        for row in con.execute(
+            "select validation_reasons from marts.marketing_messages where generator = 'template'"
+        ).fetchall()
+    ]
+    top = top_reasons(reasons, 1)
+    reason = top[0]["reason"] if top else "no reason recorded"
+    if "disabled in config" in reason:
+        why = "Ollama is disabled in config (messaging: use_ollama)"
+    elif any(word in reason for word in ("reachable", "connection", "timed out", "transport")):
+        why = f"Ollama at {ollama_host} did not answer ({reason})"
+    else:
+        why = f"Ollama at {ollama_host} gave no usable answer ({reason})"
+    return [f"{templates:,} of {total:,} marketing messages come from templates, because {why}."]
+
+
+def _cluster_lines(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
+    rows = con.execute(
+        "select algorithm, cluster_id_origin, count(distinct cluster_id) "
+        "from marts.cluster_assignments where cluster_id_origin <> 'noise' "
+        "group by all order by all"
+    ).fetchall()
+    by_algorithm: dict[str, dict[str, int]] = {}
+    for algorithm, origin, clusters in rows:
+        by_algorithm.setdefault(algorithm, {})[origin] = clusters
+    degraded, notes = [], []
+    for algorithm, origins in sorted(by_algorithm.items()):
+        total = sum(origins.values())
+        unreadable = [o for o in origins if o.startswith("previous unreadable")]
+        if unreadable:
+            degraded.append(
+                f"Clustering ({algorithm}): the previous build's cluster ids could not be "
+                f"read ({unreadable[0].split(':', 1)[-1].strip()}), so all {total} clusters "
+                "were numbered afresh and may not match earlier reports."
+            )
+        elif "no previous build" in origins:
+            notes.append(
+                f"Clustering ({algorithm}): no previous cluster ids to keep (first build); "
+                f"{total} clusters numbered afresh."
+            )
+        else:
+            kept = origins.get("kept", 0)
+            line = (
+                f"Clustering ({algorithm}): {kept} of {total} clusters kept their ids from "
+                "the previous build"
+            )
+            if kept < total:
+                degraded.append(
+                    line + f"; {total - kept} are new or changed too much to keep an id."
+                )
+            else:
+                notes.append(line + ".")
+    return degraded, notes
+
+
+# --- the whole summary -------------------------------------------------------------------
+
+
+def raw_table_columns(project: Path) -> dict[str, dict]:
+    """var raw_tables from dbt_project.yml: raw table -> {column: type}."""
+    import yaml
+
+    config = yaml.safe_load((project / "dbt_project.yml").read_text())
+    tables = (config.get("vars") or {}).get("raw_tables") or {}
+    return {name: dict(spec.get("columns") or {}) for name, spec in tables.items()}
+
+
+def summarize(
+    build_db: Path,
+    target: Path,
+    project: Path,
+    outcome: str,
+    selector: str | None,
+) -> BuildSummary:
+    """Everything the summary says, read from the build file and dbt's artifacts."""
+    raw_columns = raw_table_columns(project)
+    summary = BuildSummary(outcome=outcome, selector=selector)
+    manifest_file, results_file = target / "manifest.json", target / "run_results.json"
+    if manifest_file.exists() and results_file.exists():
+        manifest = json.loads(manifest_file.read_text())
+        run_results = json.loads(results_file.read_text())
+        summary.tests = explain_results(run_results, manifest, raw_columns)
+        summary.skipped = sum(1 for r in run_results.get("results", []) if r["status"] == "skipped")
+    if not build_db.exists():
+        return summary
+    host = os.environ.get("OLLAMA_HOST") or DEFAULT_OLLAMA_HOST
+    with duckdb.connect(str(build_db), read_only=True) as con:
+        summary.tables = table_counts(con, list(raw_columns))
+        summary.data_quality_table, summary.data_quality = data_quality_flags(con)
+        summary.degraded, summary.notes = degraded_results(con, host)
+    return summary
+
+
+def summary_path(build_db: Path) -> Path:
+    """build.duckdb -> build.summary.json beside it."""
+    return build_db.with_name(build_db.stem + ".summary.json")
+
+
+def write_summary(summary: BuildSummary, build_db: Path) -> Path:
+    path = summary_path(build_db)
+    path.write_text(json.dumps(summary.as_dict(), indent=2, default=str) + "\n")
+    return path
+
+
+def render(summary: BuildSummary) -> list[str]:
+    """The summary as plain lines for the terminal."""
+    lines = ["", "Build summary"]
+    if summary.tables:
+        lines.append("  Rows per raw table (read / kept / quarantined):")
+        for counts in summary.tables:
+            if not counts.read:
+                lines.append(f"    {counts.table}: no rows (optional file absent or empty)")
+                continue
+            lines.append(
+                f"    {counts.table}: {counts.read:,} read, {counts.kept:,} kept, "
+                f"{counts.quarantined:,} quarantined"
+            )
+            for reason in counts.top_reasons:
+                lines.append(f"      - {reason['rows']:,} x {reason['reason']}")
+        if any(c.quarantined for c in summary.tables):
+            lines.append("    Every quarantined row is in staging.stg_shop__quarantined_rows.")
+    if summary.data_quality_table:
+        flags = summary.data_quality or []
+        total = sum(flag["rows"] for flag in flags)
+        lines.append(f"  Data-quality flags: {total:,} (in {summary.data_quality_table})")
+        for flag in flags[:5]:
+            where = ".".join(
+                str(v) for k, v in flag.items() if k != "rows" and k not in ISSUE_COLUMNS
+            )
+            issue = next((str(flag[k]) for k in ISSUE_COLUMNS if k in flag), "")
+            lines.append(
+                f"    - {flag['rows']:,} x {where}{': ' if where and issue else ''}{issue}"
+            )
+    if summary.degraded:
+        lines.append("  Degraded results (read these before trusting the figures):")
+        lines += [f"    - {line}" for line in summary.degraded]
+    else:
+        lines.append("  Degraded results: none.")
+    lines += [f"  Note: {note}" for note in summary.notes]
+    for status, title in (("error", "Errors"), ("fail", "Failing tests"), ("warn", "Warnings")):
+        chosen = [t for t in summary.tests if t.status == status]
+        if chosen:
+            lines.append(f"  {title}:")
+            lines += [f"    - {t.sentence}" for t in chosen]
+    if summary.skipped:
+        lines.append(f"  {summary.skipped} node(s) skipped because something they need failed.")
+    if summary.selector:
+        lines.append(f"  Partial build (--select {summary.selector}): it will not be published.")
+    return lines
