@@ -74,6 +74,10 @@ def _rows(count: int | None, noun: str = "row") -> str:
     return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
+def _verb(count: int | None, singular: str, plural: str) -> str:
+    return singular if count == 1 else plural
+
+
 def _files(tables: list[str]) -> str:
     if not tables:
         return "the raw files"
@@ -140,12 +144,14 @@ def explain_test(
     name = metadata.get("name")
     if name == "not_null":
         return (
-            f"{target}: {_rows(failures)} have no {column} (not_null test). Fix: fill "
+            f"{target}: {_rows(failures)} {_verb(failures, 'has', 'have')} no {column} "
+            f"(not_null test). Fix: fill "
             f"{column} in {files}, or find where upstream of {model} it is lost."
         )
     if name == "unique":
         return (
-            f"{target}: {_rows(failures, 'value')} of {column} appear more than once "
+            f"{target}: {_rows(failures, 'value')} of {column} "
+            f"{_verb(failures, 'appears', 'appear')} more than once "
             f"(unique test). Fix: remove the duplicate {column} values in {files}."
         )
     if name == "accepted_values":
@@ -159,19 +165,22 @@ def explain_test(
         parent = _ref_name(kwargs.get("to", ""))
         field_name = kwargs.get("field", column)
         return (
-            f"{target}: {_rows(failures)} have a {column} with no matching {field_name} in "
+            f"{target}: {_rows(failures)} {_verb(failures, 'has', 'have')} a {column} "
+            f"with no matching {field_name} in "
             f"{parent} ({name} test). Fix: add the missing rows to the file behind {parent}, "
             f"or correct {column} in {files}."
         )
     if name == "unique_combination_of_columns":
         columns = ", ".join(kwargs.get("combination_of_columns", []))
         return (
-            f"{target}: {_rows(failures, 'combination')} of ({columns}) appear more than once "
+            f"{target}: {_rows(failures, 'combination')} of ({columns}) "
+            f"{_verb(failures, 'appears', 'appear')} more than once "
             f"(unique_combination_of_columns test). Fix: remove the duplicates in {files}."
         )
     if name == "expression_is_true":
         return (
-            f"{target}: {_rows(failures)} break the rule `{kwargs.get('expression')}` "
+            f"{target}: {_rows(failures)} {_verb(failures, 'breaks', 'break')} "
+            f"the rule `{kwargs.get('expression')}` "
             f"(expression_is_true test). Fix: check those rows' values in {files}."
         )
     if name == "quarantine_share_below":

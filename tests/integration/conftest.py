@@ -16,6 +16,7 @@ def sample_build(tmp_path_factory) -> Path:
     workdir = tmp_path_factory.mktemp("sample_build")
     result = run_cli(workdir, "build")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    (workdir / "build.stdout.txt").write_text(result.stdout)  # the printed build summary
     return workdir
 
 

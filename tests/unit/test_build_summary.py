@@ -1,0 +1,244 @@
+"""Sentences for failing tests, reason folding and cluster-id origins, without dbt."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from marketing_engine.build_summary import explain_results, explain_test, top_reasons
+from marketing_engine.clustering import cluster_id_origin
+
+# Fragments of target/manifest.json from a sample build (dbt 1.11), trimmed to the
+# fields the summary reads.
+NOT_NULL = {
+    "unique_id": "test.marketing_engine.not_null_fct_orders_customer_id.16fe324f7b",
+    "name": "not_null_fct_orders_customer_id",
+    "resource_type": "test",
+    "test_metadata": {
+        "name": "not_null",
+        "kwargs": {
+            "column_name": "customer_id",
+            "model": "{{ get_where_subquery(ref('fct_orders')) }}",
+        },
+        "namespace": None,
+    },
+    "attached_node": "model.marketing_engine.fct_orders",
+    "column_name": "customer_id",
+    "original_file_path": "models/marts/core/_core__models.yml",
+    "config": {"meta": {}, "severity": "error"},
+    "depends_on": {"nodes": ["model.marketing_engine.fct_orders"]},
+}
+RELATIONSHIPS = {
+    "unique_id": "test.marketing_engine.relationships_fct_orders_customer_id__customer_id"
+    "__ref_dim_customers_.d5636051d4",
+    "name": "relationships_fct_orders_customer_id__customer_id__ref_dim_customers_",
+    "resource_type": "test",
+    "test_metadata": {
+        "name": "relationships",
+        "kwargs": {
+            "column_name": "customer_id",
+            "to": "ref('dim_customers')",
+            "field": "customer_id",
+            "model": "{{ get_where_subquery(ref('fct_orders')) }}",
+        },
+        "namespace": None,
+    },
+    "attached_node": "model.marketing_engine.fct_orders",
+    "column_name": "customer_id",
+    "original_file_path": "models/marts/core/_core__models.yml",
+    "config": {"meta": {}, "severity": "error"},
+    "depends_on": {
+        "nodes": ["model.marketing_engine.dim_customers", "model.marketing_engine.fct_orders"]
+    },
+}
+ACCEPTED_VALUES = {
+    "unique_id": "test.marketing_engine.accepted_values_int_customers_rfm_scored_value_tier"
+    "__High_Value__Frequent_Buyers__New_Regular__Dormant.e847f77f52",
+    "name": "accepted_values_int_customers_rfm_scored_value_tier",
+    "resource_type": "test",
+    "test_metadata": {
+        "name": "accepted_values",
+        "kwargs": {
+            "column_name": "value_tier",
+            "values": ["High-Value", "Frequent Buyers", "New/Regular", "Dormant"],
+            "model": "{{ get_where_subquery(ref('int_customers_rfm_scored')) }}",
+        },
+        "namespace": None,
+    },
+    "attached_node": "model.marketing_engine.int_customers_rfm_scored",
+    "column_name": "value_tier",
+    "config": {"meta": {}},
+}
+UNIQUE_COMBINATION = {
+    "unique_id": "test.marketing_engine.unique_combination_of_columns_cluster_assignments"
+    "_customer_id__algorithm.1d419b1e01",
+    "name": "unique_combination_of_columns_cluster_assignments_customer_id__algorithm",
+    "resource_type": "test",
+    "test_metadata": {
+        "name": "unique_combination_of_columns",
+        "kwargs": {
+            "combination_of_columns": ["customer_id", "algorithm"],
+            "model": "{{ get_where_subquery(ref('cluster_assignments')) }}",
+        },
+        "namespace": None,
+    },
+    "attached_node": "model.marketing_engine.cluster_assignments",
+    "column_name": None,
+    "config": {"meta": {}},
+}
+SINGULAR_WITH_META = {
+    "unique_id": "test.marketing_engine.assert_customer_messages__fit_one_sms",
+    "name": "assert_customer_messages__fit_one_sms",
+    "resource_type": "test",
+    "test_metadata": None,
+    "attached_node": None,
+    "column_name": None,
+    "original_file_path": "tests/dbt/assert_customer_messages__fit_one_sms.sql",
+    "config": {"meta": {"explain": "{failures} personalized SMS are too long. Fix: shorten."}},
+    "depends_on": {"nodes": ["model.marketing_engine.customer_messages"]},
+}
+SINGULAR_PLAIN = {**SINGULAR_WITH_META, "config": {"meta": {}}, "meta": {}}
+
+# The lineage of fct_orders as the manifest records it (depends_on.nodes).
+LINEAGE = {
+    "model.marketing_engine.fct_orders": ["model.marketing_engine.fct_order_lines"],
+    "model.marketing_engine.fct_order_lines": ["model.marketing_engine.stg_shop__order_lines"],
+    "model.marketing_engine.stg_shop__order_lines": [
+        "model.marketing_engine.base_shop__order_lines"
+    ],
+    "model.marketing_engine.base_shop__order_lines": [
+        "seed.marketing_engine.raw_transactions",
+        "model.marketing_engine.stg_shop__customers",
+        "model.marketing_engine.stg_shop__products",
+    ],
+    "model.marketing_engine.stg_shop__customers": ["model.marketing_engine.base_shop__customers"],
+    "model.marketing_engine.base_shop__customers": ["seed.marketing_engine.raw_customers"],
+    "model.marketing_engine.stg_shop__products": ["model.marketing_engine.base_shop__products"],
+    "model.marketing_engine.base_shop__products": ["seed.marketing_engine.raw_products"],
+}
+MANIFEST = {
+    "nodes": {
+        **{uid: {"depends_on": {"nodes": parents}} for uid, parents in LINEAGE.items()},
+        NOT_NULL["unique_id"]: NOT_NULL,
+        RELATIONSHIPS["unique_id"]: RELATIONSHIPS,
+    }
+}
+RAW_COLUMNS = {
+    "customers": {"customer_id": "varchar", "first_name": "varchar"},
+    "transactions": {"line_id": "varchar", "customer_id": "varchar"},
+    "products": {"product_id": "varchar"},
+}
+
+
+def test_not_null_names_model_column_count_and_the_raw_files_with_that_column():
+    sentence = explain_test(NOT_NULL, 3, "Got 3 results", MANIFEST, RAW_COLUMNS)
+    assert sentence.startswith("fct_orders.customer_id: 3 rows have no customer_id")
+    assert "the customers file or the transactions file" in sentence
+    assert "products" not in sentence  # products has no customer_id column
+    assert "Fix:" in sentence
+
+
+def test_relationships_names_the_parent_model_and_the_fix():
+    sentence = explain_test(RELATIONSHIPS, 1, "", MANIFEST, RAW_COLUMNS)
+    assert sentence.startswith("fct_orders.customer_id: 1 row has a customer_id")
+    assert "no matching customer_id in dim_customers" in sentence
+    assert "Fix:" in sentence
+
+
+def test_accepted_values_lists_the_allowed_values():
+    sentence = explain_test(ACCEPTED_VALUES, 2)
+    assert sentence.startswith("int_customers_rfm_scored.value_tier: 2 distinct values")
+    assert "High-Value, Frequent Buyers, New/Regular, Dormant" in sentence
+
+
+def test_unique_combination_names_the_columns():
+    sentence = explain_test(UNIQUE_COMBINATION, 5)
+    assert sentence.startswith("cluster_assignments: 5 combinations of (customer_id, algorithm)")
+
+
+def test_a_tests_meta_explain_wins_and_gets_the_count():
+    sentence = explain_test(SINGULAR_WITH_META, 4)
+    assert sentence == "customer_messages: 4 personalized SMS are too long. Fix: shorten."
+
+
+def test_a_singular_test_without_meta_names_its_file():
+    sentence = explain_test(SINGULAR_PLAIN, 2, "Got 2 results")
+    assert "customer_messages" in sentence
+    assert "tests/dbt/assert_customer_messages__fit_one_sms.sql returned 2 rows" in sentence
+
+
+def test_explain_results_covers_fail_warn_and_model_errors_but_not_passes():
+    run_results = {
+        "results": [
+            {"unique_id": NOT_NULL["unique_id"], "status": "fail", "failures": 2, "message": ""},
+            {"unique_id": RELATIONSHIPS["unique_id"], "status": "warn", "failures": 1},
+            {"unique_id": RELATIONSHIPS["unique_id"], "status": "pass", "failures": 0},
+            {
+                "unique_id": "model.marketing_engine.fct_orders",
+                "status": "error",
+                "message": "Runtime Error in model fct_orders\n  Conversion Error",
+            },
+        ]
+    }
+    manifest = {
+        "nodes": {
+            **MANIFEST["nodes"],
+            "model.marketing_engine.fct_orders": {
+                "name": "fct_orders",
+                "resource_type": "model",
+                "original_file_path": "models/marts/core/fct_orders.sql",
+                "depends_on": {"nodes": []},
+            },
+        }
+    }
+    explained = explain_results(run_results, manifest, RAW_COLUMNS)
+    assert [e.status for e in explained] == ["fail", "warn", "error"]
+    assert explained[0].sentence.startswith("fct_orders.customer_id: 2 rows have no")
+    assert explained[2].sentence == (
+        "model fct_orders (models/marts/core/fct_orders.sql) could not run: "
+        "Runtime Error in model fct_orders"
+    )
+
+
+def test_top_reasons_fold_quoted_values_and_rank_by_count():
+    reasons = [
+        "unparseable ordered_at '2025-13-45' (expected one of var date_formats)",
+        "unparseable ordered_at 'yesterday' (expected one of var date_formats)",
+        "duplicate line_id (repeated row)",
+        None,
+    ]
+    top = top_reasons(reasons, limit=2)
+    assert top[0] == {
+        "reason": "unparseable ordered_at '2025-13-45' (expected one of var date_formats)",
+        "rows": 2,
+    }
+    assert top[1]["rows"] == 1
+    assert len(top) == 2
+
+
+def _assigned(ids: list[int]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": [f"C{i}" for i in range(len(ids))],
+            "algorithm": "kmeans",
+            "cluster_id": ids,
+        }
+    )
+
+
+def test_cluster_origin_kept_new_noise_and_first_build():
+    assigned = _assigned([0, 1, 5, -1])
+    previous = assigned.assign(cluster_id=[0, 1, 1, 1])
+    origin = cluster_id_origin(assigned, previous)
+    assert origin.tolist() == ["kept", "kept", "new", "noise"]
+    assert cluster_id_origin(assigned, None).tolist() == ["no previous build"] * 3 + ["noise"]
+
+
+def test_cluster_origin_with_no_customer_in_common_keeps_nothing():
+    assigned = _assigned([0, 1])
+    previous = pd.DataFrame({"customer_id": ["X"], "algorithm": "kmeans", "cluster_id": [0]})
+    assert cluster_id_origin(assigned, previous).tolist() == ["no previous build"] * 2
+
+
+def test_cluster_origin_names_an_unreadable_previous_table():
+    origin = cluster_id_origin(_assigned([0, -1]), None, "Binder Error: column missing")
+    assert origin.tolist() == ["previous unreadable: Binder Error: column missing", "noise"]
