@@ -155,11 +155,12 @@ def explain_test(
             f"(unique test). Fix: remove the duplicate {column} values in {files}."
         )
     if name == "accepted_values":
+        yaml_file = node.get("original_file_path") or "the model's YAML"
         allowed = ", ".join(str(v) for v in kwargs.get("values", []))
         return (
             f"{target}: {_rows(failures, 'distinct value')} of {column} outside the allowed "
             f"list ({allowed}) (accepted_values test). Fix: map them to an allowed value "
-            f"in {files}, or add them to the list in the model's YAML if they are valid."
+            f"in {files}, or add them to the list in {yaml_file} if they are valid."
         )
     if name in ("relationships", "relationships_if_present"):
         parent = _ref_name(kwargs.get("to", ""))
@@ -226,12 +227,14 @@ def explain_results(run_results: dict, manifest: dict, raw_columns: dict) -> lis
 # --- warehouse figures -----------------------------------------------------------------
 
 
-def _tables(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+def _tables(con: duckdb.DuckDBPyConnection, fresh: set[str] | None) -> set[tuple[str, str]]:
+    """Tables of the build file; with `fresh`, only those this dbt run built (not leftovers)."""
     return {
         (schema, name)
         for schema, name in con.execute(
             "select table_schema, table_name from information_schema.tables"
         ).fetchall()
+        if fresh is None or name in fresh
     }
 
 
@@ -246,9 +249,11 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[st
     ]
 
 
-def table_counts(con: duckdb.DuckDBPyConnection, raw_tables: list[str]) -> list[TableCounts]:
+def table_counts(
+    con: duckdb.DuckDBPyConnection, raw_tables: list[str], fresh: set[str] | None = None
+) -> list[TableCounts]:
     """Rows read (base model), kept (stg model) and quarantined per raw table."""
-    present = _tables(con)
+    present = _tables(con, fresh)
     quarantine = ("staging", "stg_shop__quarantined_rows") in present
     counts = []
     for table in raw_tables:
@@ -289,10 +294,14 @@ COLUMN_COLUMNS = ("column_name", "column", "field")
 ISSUE_COLUMNS = ("issue", "dq_issue", "quality_issue", "reason", "check_name")
 
 
-def data_quality_flags(con: duckdb.DuckDBPyConnection) -> tuple[str | None, list[dict] | None]:
+def data_quality_flags(
+    con: duckdb.DuckDBPyConnection, fresh: set[str] | None = None
+) -> tuple[str | None, list[dict] | None]:
     """Counts by table, column and issue from a *data_quality* table, if the build has one."""
     candidates = sorted(
-        (schema != "marts", schema, name) for schema, name in _tables(con) if "data_quality" in name
+        (schema != "marts", schema, name)
+        for schema, name in _tables(con, fresh)
+        if "data_quality" in name
     )
     if not candidates:
         return None, None
@@ -314,9 +323,11 @@ def data_quality_flags(con: duckdb.DuckDBPyConnection) -> tuple[str | None, list
     return f"{schema}.{name}", [dict(zip([*keys, "rows"], row, strict=True)) for row in rows]
 
 
-def degraded_results(con: duckdb.DuckDBPyConnection, ollama_host: str) -> tuple[list, list]:
+def degraded_results(
+    con: duckdb.DuckDBPyConnection, ollama_host: str, fresh: set[str] | None = None
+) -> tuple[list, list]:
     """Plain-word lines for every fallback, simulation and non-converged fit; plus notes."""
-    present = _tables(con)
+    present = _tables(con, fresh)
     degraded, notes = [], []
     if ("marts", "clv_model_parameters") in present:
         for model, message in con.execute(
@@ -445,19 +456,26 @@ def summarize(
     """Everything the summary says, read from the build file and dbt's artifacts."""
     raw_columns = raw_table_columns(project)
     summary = BuildSummary(outcome=outcome, selector=selector)
+    fresh: set[str] | None = None
     manifest_file, results_file = target / "manifest.json", target / "run_results.json"
     if manifest_file.exists() and results_file.exists():
         manifest = json.loads(manifest_file.read_text())
         run_results = json.loads(results_file.read_text())
         summary.tests = explain_results(run_results, manifest, raw_columns)
         summary.skipped = sum(1 for r in run_results.get("results", []) if r["status"] == "skipped")
+        # Only what this run built: a failed or partial build leaves older tables behind.
+        fresh = {
+            r["unique_id"].split(".")[-1]
+            for r in run_results.get("results", [])
+            if r["unique_id"].split(".")[0] in ("model", "seed") and r["status"] == "success"
+        }
     if not build_db.exists():
         return summary
     host = os.environ.get("OLLAMA_HOST") or DEFAULT_OLLAMA_HOST
     with duckdb.connect(str(build_db), read_only=True) as con:
-        summary.tables = table_counts(con, list(raw_columns))
-        summary.data_quality_table, summary.data_quality = data_quality_flags(con)
-        summary.degraded, summary.notes = degraded_results(con, host)
+        summary.tables = table_counts(con, list(raw_columns), fresh)
+        summary.data_quality_table, summary.data_quality = data_quality_flags(con, fresh)
+        summary.degraded, summary.notes = degraded_results(con, host, fresh)
     return summary
 
 
@@ -504,6 +522,8 @@ def render(summary: BuildSummary) -> list[str]:
     if summary.degraded:
         lines.append("  Degraded results (read these before trusting the figures):")
         lines += [f"    - {line}" for line in summary.degraded]
+    elif summary.outcome != "success" or summary.selector:
+        lines.append("  Degraded results: none found among the models this run built.")
     else:
         lines.append("  Degraded results: none.")
     lines += [f"  Note: {note}" for note in summary.notes]
