@@ -28,6 +28,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from marketing_engine.build_status import SUCCESS, BuildStatus, now_utc, write_status
+
 PROJECT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DATA = PROJECT / "bench" / "data"
@@ -151,6 +153,9 @@ def pipeline(scale: int, work: Path, lifetimes_limit: int) -> dict:
         ],
         env,
     )
+    # Every dbt stage above passed (measured raises otherwise): record it as a full
+    # build, since publish refuses a build file it has no passing record of.
+    write_status(work / "build.duckdb", BuildStatus(SUCCESS, None, now_utc(), now_utc()))
     stages["publish"] = measured([str(BIN / "marketing-engine"), "publish"], env)
     stages["reports"] = measured(
         [str(BIN / "marketing-engine"), "report", "--out", str(work / "report")], env

@@ -318,7 +318,8 @@ def data_quality_flags(
         return f"{schema}.{name}", [{"rows": total}]
     select = ", ".join(f'cast("{k}" as varchar) as "{k}"' for k in keys)
     rows = con.execute(
-        f"select {select}, count(*) as n from {relation} group by all order by n desc, all"
+        f"select {select}, count(*) as n from {relation} "
+        f"group by all order by n desc, {', '.join(str(i + 1) for i in range(len(keys)))}"
     ).fetchall()
     return f"{schema}.{name}", [dict(zip([*keys, "rows"], row, strict=True)) for row in rows]
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
 
-from marketing_engine.build_summary import explain_results, explain_test, top_reasons
+from marketing_engine.build_summary import (
+    data_quality_flags,
+    degraded_results,
+    explain_results,
+    explain_test,
+    top_reasons,
+)
 from marketing_engine.clustering import cluster_id_origin
 
 # Fragments of target/manifest.json from a sample build (dbt 1.11), trimmed to the
@@ -242,3 +249,76 @@ def test_cluster_origin_with_no_customer_in_common_keeps_nothing():
 def test_cluster_origin_names_an_unreadable_previous_table():
     origin = cluster_id_origin(_assigned([0, -1]), None, "Binder Error: column missing")
     assert origin.tolist() == ["previous unreadable: Binder Error: column missing", "noise"]
+
+
+def _warehouse() -> duckdb.DuckDBPyConnection:
+    """An in-memory warehouse with the degraded cases the summary must tell."""
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute(
+        "create table marts.clv_model_parameters as select * from (values "
+        "('bg_nbd', true, 'ok'), ('gamma_gamma', false, 'ABNORMAL_TERMINATION')) "
+        "as t(model, is_converged, message)"
+    )
+    con.execute(
+        "create table marts.marketing_messages as select * from (values "
+        "('template', 'Ollama disabled in config'), ('template', 'Ollama disabled in config'), "
+        "('ollama', null)) as t(generator, validation_reasons)"
+    )
+    con.execute(
+        "create table marts.cluster_assignments as select * from (values "
+        "('kmeans', 0, 'previous unreadable: Binder Error: no column x'), "
+        "('kmeans', 1, 'previous unreadable: Binder Error: no column x'), "
+        "('dbscan', 0, 'kept'), ('dbscan', 3, 'new'), ('dbscan', -1, 'noise')) "
+        "as t(algorithm, cluster_id, cluster_id_origin)"
+    )
+    con.execute(
+        "create table marts.fct_data_quality_issues as select * from (values "
+        "('customers', 'birth_date', 'unparseable date'), "
+        "('customers', 'birth_date', 'unparseable date'), "
+        "('transactions', 'unit_price', 'implausible price')) "
+        "as t(source_table, column_name, issue)"
+    )
+    return con
+
+
+def test_degraded_results_tell_each_fallback_in_plain_words():
+    degraded, notes = degraded_results(_warehouse(), "http://ollama.example:11434")
+    assert any(
+        "Customer lifetime value fell back to rules" in line
+        and "Gamma-Gamma spend model fit did not converge (ABNORMAL_TERMINATION)" in line
+        for line in degraded
+    )
+    assert (
+        "2 of 3 marketing messages come from templates, because Ollama is disabled in config "
+        "(messaging: use_ollama)." in degraded
+    )
+    assert any(
+        line.startswith("Clustering (kmeans): the previous build's cluster ids could not be read")
+        and "Binder Error: no column x" in line
+        and "all 2 clusters" in line
+        for line in degraded
+    )
+    assert any(
+        line.startswith("Clustering (dbscan): 1 of 2 clusters kept their ids") for line in degraded
+    )
+    assert notes == []
+
+
+def test_degraded_results_skip_tables_this_run_did_not_build():
+    degraded, _ = degraded_results(_warehouse(), "h", fresh={"marketing_messages"})
+    assert len(degraded) == 1 and "marketing messages" in degraded[0]
+
+
+def test_data_quality_flags_are_counted_by_table_column_and_issue():
+    table, flags = data_quality_flags(_warehouse())
+    assert table == "marts.fct_data_quality_issues"
+    assert flags[0] == {
+        "source_table": "customers",
+        "column_name": "birth_date",
+        "issue": "unparseable date",
+        "rows": 2,
+    }
+    assert sum(flag["rows"] for flag in flags) == 3
+    con = duckdb.connect()
+    assert data_quality_flags(con) == (None, None)  # no data-quality table: skipped quietly
