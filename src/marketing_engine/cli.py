@@ -190,6 +190,7 @@ def build(
     """
     from marketing_engine.build_status import FAILED, RUNNING, SUCCESS, BuildStatus, now_utc
     from marketing_engine.build_status import write_status as write_build_status
+    from marketing_engine.build_summary import summary_path
     from marketing_engine.pipeline import (
         build_db_path,
         project_dir,
@@ -209,6 +210,7 @@ def build(
     started = now_utc()
     # Before dbt touches the file: an interrupted build is never taken for a passing one.
     write_build_status(build_db, BuildStatus(RUNNING, selector, started))
+    summary_path(build_db).unlink(missing_ok=True)  # never leave the last build's summary
     args = ["build"] + (["--select", selector] if selector else [])
     outcome = run_dbt(args, project, dbt_vars)
     summary_lines, explained = _summarize_build(
@@ -251,8 +253,8 @@ def _summarize_build(
 
     try:
         summary = summarize(build_db, target, project, "success" if success else "failed", selector)
-    except (duckdb_error(), OSError, ValueError) as error:
-        return [f"note: no build summary ({type(error).__name__}: {error})"], False
+    except Exception as error:  # the summary must never hide the build's own outcome
+        return [f"note: could not write the build summary ({type(error).__name__}: {error})"], False
     path = write_summary(summary, build_db)
     lines = [*render(summary), f"  (summary as JSON: {path})"]
     return lines, any(t.status in ("fail", "error") for t in summary.tests)
