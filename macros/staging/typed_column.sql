@@ -29,13 +29,44 @@
 {% endmacro %}
 
 
+{% macro is_numeric_target(target_type) %}
+    {%- set target = target_type | lower -%}
+    {{ return(target not in ('varchar', 'date', 'timestamp', 'boolean')) }}
+{% endmacro %}
+
+
+{% macro exact_number(column, target_type, source_type) %}
+    {#- A number cast to target_type only when no digit is lost: '1.5' and
+        a Parquet double 1.5 fit decimal(18, 3); '1.2345' or 2.5 into an
+        integer do not and give null (the issue then says why), never a
+        silently rounded value. -#}
+    {%- if is_native(target_type, source_type) -%}
+        {%- set parsed = try_cast(column, target_type) -%}
+        case
+            when cast({{ parsed }} as {{ source_type }}) = {{ column }}
+                then {{ parsed }}
+        end
+    {%- else -%}
+        {%- set text = raw_text(column, source_type) -%}
+        {%- set parsed = try_cast(text, target_type) -%}
+        case
+            when cast({{ parsed }} as {{ 'double' }})
+                = {{ try_cast(text, 'double') }}
+                then {{ parsed }}
+        end
+    {%- endif -%}
+{% endmacro %}
+
+
 {% macro typed_column(column, target_type, source_type) %}
-    {#- The column cast to its documented type; null when absent or unparseable
-        (parse_errors then says why). -#}
+    {#- The column cast to its documented type; null when absent, unparseable
+        or not exactly representable (parse_errors or field_issues say why). -#}
     {%- set text = raw_text(column, source_type) -%}
     {%- set target = target_type | lower -%}
     {%- if source_type is none -%}
         cast(null as {{ target_type }})
+    {%- elif is_numeric_target(target_type) -%}
+        {{ exact_number(column, target_type, source_type) }}
     {%- elif is_native(target_type, source_type) -%}
         cast({{ column }} as {{ target_type }})
     {%- elif target == 'varchar' -%}
@@ -49,41 +80,110 @@
             when lower({{ text }}) in ('true', 't', 'yes', 'y', '1') then true
             when lower({{ text }}) in ('false', 'f', 'no', 'n', '0') then false
         end
-    {%- else -%}
-        {{ try_cast(text, target_type) }}
     {%- endif -%}
 {% endmacro %}
 
 
+{% macro value_issue(column, type, source_type) %}
+    {#- Why a present value of `column` could not be read, null when it was
+        read: unparseable text, or a number the type cannot hold exactly. -#}
+    {%- set text = raw_text(column, source_type) -%}
+    {%- set shown = "'''' || left(" ~ text ~ ", 40) || ''''" -%}
+    {%- set hint = "' (expected " ~ (type | lower) ~ ")'" -%}
+    {%- if type | lower in ('date', 'timestamp') -%}
+        {%- set hint = "' (expected one of var date_formats)'" -%}
+    {%- endif -%}
+    case
+        when {{ text }} is null
+            or {{ typed_column(column, type, source_type) }} is not null
+            then null
+        {%- if is_numeric_target(type) %}
+        when {{ try_cast(text, 'double') }} is not null
+            then '{{ column }} ' || {{ shown }}
+                || ' does not fit {{ type | lower }} exactly'
+                || ' (too many decimals or digits; not rounded)'
+        {%- endif %}
+        else 'unparseable {{ column }} ' || {{ shown }} || {{ hint }}
+    end
+{% endmacro %}
+
+
+{% macro checked_columns(spec, source_types, required) %}
+    {#- The typed (non-text) columns present in the file, required or
+        optional ones. -#}
+    {%- set columns = [] -%}
+    {%- for column, type in spec.columns.items() -%}
+        {%- if source_types.get(column) is not none
+            and type | lower != 'varchar'
+            and (column in spec.required_columns) == required -%}
+            {%- do columns.append(column) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(columns) }}
+{% endmacro %}
+
+
 {% macro parse_errors(spec, source_types) %}
-    {#- '; '-separated reasons a row's values can't be used: a required value
-        missing, or text that does not parse as the column's type. Null when
-        the row is fine. -#}
+    {#- '; '-separated reasons a row can't be used: a required value missing,
+        or unreadable. Null when the row is fine. Optional columns never
+        quarantine a row: see field_issues. -#}
     {%- set checks = [] -%}
     {%- for column in spec.required_columns -%}
         {%- do checks.append(
             "case when " ~ raw_text(column, source_types.get(column))
             ~ " is null then 'missing " ~ column ~ "' end") -%}
     {%- endfor -%}
-    {%- for column, type in spec.columns.items() -%}
-        {%- set source_type = source_types.get(column) -%}
-        {%- if source_type is not none and type | lower != 'varchar'
-            and not is_native(type, source_type) -%}
-            {%- set text = raw_text(column, source_type) -%}
-            {%- set hint = " (expected " ~ (type | lower) ~ ")" -%}
-            {%- if type | lower in ('date', 'timestamp') -%}
-                {%- set hint = " (expected one of var date_formats)" -%}
-            {%- endif -%}
-            {%- do checks.append(
-                "case when " ~ text ~ " is not null and "
-                ~ typed_column(column, type, source_type)
-                ~ " is null then 'unparseable " ~ column ~ " ''' || "
-                ~ "left(" ~ text ~ ", 40) || '''" ~ hint ~ "' end") -%}
-        {%- endif -%}
+    {%- for column in checked_columns(spec, source_types, true) -%}
+        {%- do checks.append(value_issue(
+            column, spec.columns[column], source_types[column])) -%}
     {%- endfor -%}
     {%- if checks -%}
         nullif(concat_ws('; ', {{ checks | join(', ') }}), '')
     {%- else -%}
         cast(null as {{ dbt.type_string() }})
     {%- endif -%}
+{% endmacro %}
+
+
+{% macro field_issue(column, raw_value, issue) %}
+    {#- One data-quality finding on one value: the column, the value as
+        written and the issue (null when there is none). -#}
+    struct_pack(
+        column_name := '{{ column }}',
+        raw_value := cast({{ raw_value }} as {{ dbt.type_string() }}),
+        issue := cast({{ issue }} as {{ dbt.type_string() }})
+    )
+{% endmacro %}
+
+
+{% macro field_issue_list(issues) %}
+    {#- The list of field_issue() structs whose issue is not null. -#}
+    {%- if issues -%}
+        list_filter([{{ issues | join(', ') }}], lambda x: x.issue is not null)
+    {%- else -%}
+        {{ empty_field_issues() }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro empty_field_issues() %}
+    cast([] as struct(
+        column_name {{ dbt.type_string() }},
+        raw_value {{ dbt.type_string() }},
+        issue {{ dbt.type_string() }}
+    )[])
+{% endmacro %}
+
+
+{% macro field_issues(spec, source_types) %}
+    {#- Optional values that could not be read: each becomes null in its
+        column and one entry here, and the row is kept. -#}
+    {%- set issues = [] -%}
+    {%- for column in checked_columns(spec, source_types, false) -%}
+        {%- do issues.append(field_issue(
+            column,
+            raw_text(column, source_types[column]),
+            value_issue(column, spec.columns[column], source_types[column]))) -%}
+    {%- endfor -%}
+    {{ field_issue_list(issues) }}
 {% endmacro %}
