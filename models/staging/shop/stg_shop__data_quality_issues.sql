@@ -23,7 +23,7 @@ with
         select
             '{{ table_name }}' as table_name,
             {{ key }} as row_key,
-            unnest(field_issues, recursive := true)
+            unnest(field_issues) as finding
         from {{ ref(model) }}
         where quarantine_reason is null
     ),
@@ -34,9 +34,9 @@ final as (
         select
             table_name,
             row_key,
-            column_name,
-            raw_value,
-            issue
+            struct_extract(finding, 'column_name') as column_name,
+            struct_extract(finding, 'raw_value') as raw_value,
+            struct_extract(finding, 'issue') as issue
         from {{ table_name }}
         {%- if not loop.last %}
             union all

@@ -39,10 +39,10 @@ checked as (
             when normalized.occurrence > 1 then 'duplicate send_id'
             when sends.send_id is null
                 then coalesce(
-                    'send ' || normalized.send_id || ' quarantined: '
-                    || quarantined_sends.parent_reason,
-                    'response to an unknown send_id'
-                )
+                        'send ' || normalized.send_id || ' quarantined: '
+                        || quarantined_sends.parent_reason,
+                        'response to an unknown send_id'
+                    )
             when normalized.revenue < 0 then 'negative revenue'
         end as quarantine_reason
     from normalized

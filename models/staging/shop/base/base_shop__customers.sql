@@ -63,7 +63,7 @@ ranked as (
     select
         *,
         {%- for column in compared %}
-        first_value({{ column }}) over by_key as kept_{{ column }},
+            first_value({{ column }}) over by_key as kept_{{ column }},
         {%- endfor %}
         row_number() over by_key as occurrence
     from normalized
@@ -71,9 +71,9 @@ ranked as (
         partition by customer_id
         order by
             join_date nulls last,
-            {%- for column in compared if column != 'join_date' %}
+        {%- for column in compared if column != 'join_date' %}
             {{ column }} nulls last{{ ',' if not loop.last }}
-            {%- endfor %}
+        {%- endfor %}
         rows between unbounded preceding and unbounded following
     )
 ),
@@ -82,7 +82,7 @@ checked as (
     select
         * exclude (
             {%- for column in compared %}
-            kept_{{ column }}{{ ',' if not loop.last }}
+                kept_{{ column }}{{ ',' if not loop.last }}
             {%- endfor %}
         ),
         case
@@ -91,13 +91,14 @@ checked as (
                 then 'duplicate customer_id: kept the row with join_date '
                     || coalesce(cast(kept_join_date as varchar), 'empty')
                     || coalesce(
-                        '; this row differs in ' || nullif(concat_ws(', ',
+                        '; this row differs in ' || nullif(concat_ws(
+                            ', ',
                             {%- for column in compared %}
-                            case
-                                when {{ column }} is distinct from
-                                    kept_{{ column }}
-                                    then '{{ column }}'
-                            end{{ ',' if not loop.last }}
+                                case
+                                    when {{ column }} is distinct from
+                                        kept_{{ column }}
+                                        then '{{ column }}'
+                                end{{ ',' if not loop.last }}
                             {%- endfor %}
                         ), ''),
                         ' (identical repeated row)'
