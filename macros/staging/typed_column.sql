@@ -35,26 +35,71 @@
 {% endmacro %}
 
 
+{% macro is_money(target_type) %}
+    {#- Money columns are decimal(p, 2): they are rounded to the cent, and
+        every rounding is listed in field_issues (a per-unit price such as
+        29.33 / 2 = 14.665 is ordinary in real exports). -#}
+    {%- set compact = target_type | lower | replace(' ', '') -%}
+    {{ return(compact.startswith('decimal(') and compact.endswith(',2)')) }}
+{% endmacro %}
+
+
+{% macro number_as_double(column, target_type, source_type) %}
+    {%- if is_native(target_type, source_type) -%}
+        cast({{ column }} as double)
+    {%- else -%}
+        {{ try_cast(raw_text(column, source_type), 'double') }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro cast_number(column, target_type, source_type) %}
+    {#- try_cast to target_type: rounds, null when out of range. -#}
+    {%- if is_native(target_type, source_type) -%}
+        {{ try_cast(column, target_type) }}
+    {%- else -%}
+        {{ try_cast(raw_text(column, source_type), target_type) }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro is_exact(column, target_type, source_type) %}
+    {#- True when the cast kept every digit (up to float noise: a Parquet
+        0.1 + 0.2 is 0.3), false when it rounded. -#}
+    {%- set value = number_as_double(column, target_type, source_type) -%}
+    abs(
+        cast({{ cast_number(column, target_type, source_type) }} as double)
+        - {{ value }}
+    ) <= 1e-9 * greatest(1, abs({{ value }}))
+{% endmacro %}
+
+
 {% macro exact_number(column, target_type, source_type) %}
     {#- A number cast to target_type only when no digit is lost: '1.5' and
         a Parquet double 1.5 fit decimal(18, 3); '1.2345' or 2.5 into an
         integer do not and give null (the issue then says why), never a
-        silently rounded value. -#}
-    {%- if is_native(target_type, source_type) -%}
-        {%- set parsed = try_cast(column, target_type) -%}
-        case
-            when cast({{ parsed }} as {{ source_type }}) = {{ column }}
-                then {{ parsed }}
-        end
+        silently rounded value. Money is rounded to the cent (is_money). -#}
+    {%- if is_money(target_type) -%}
+        {{ cast_number(column, target_type, source_type) }}
     {%- else -%}
-        {%- set text = raw_text(column, source_type) -%}
-        {%- set parsed = try_cast(text, target_type) -%}
         case
-            when cast({{ parsed }} as {{ 'double' }})
-                = {{ try_cast(text, 'double') }}
-                then {{ parsed }}
+            when {{ is_exact(column, target_type, source_type) }}
+                then {{ cast_number(column, target_type, source_type) }}
         end
     {%- endif -%}
+{% endmacro %}
+
+
+{% macro rounding_issue(column, target_type, source_type) %}
+    {#- For money: 'unit_price 14.665 rounded to 14.67', null when exact. -#}
+    case
+        when not ({{ is_exact(column, target_type, source_type) }})
+            then '{{ column }} ' || {{ raw_text(column, source_type) }}
+                || ' rounded to '
+                || cast({{ cast_number(column, target_type, source_type) }}
+                    as {{ dbt.type_string() }})
+                || ' ({{ target_type | lower }})'
+    end
 {% endmacro %}
 
 
@@ -100,8 +145,12 @@
         {%- if is_numeric_target(type) %}
         when {{ try_cast(text, 'double') }} is not null
             then '{{ column }} ' || {{ shown }}
-                || ' does not fit {{ type | lower }} exactly'
-                || ' (too many decimals or digits; not rounded)'
+                || ' does not fit {{ type | lower }}'
+                {%- if is_money(type) %}
+                || ' (too many digits)'
+                {%- else %}
+                || ' exactly (too many decimals or digits; not rounded)'
+                {%- endif %}
         {%- endif %}
         else 'unparseable {{ column }} ' || {{ shown }} || {{ hint }}
     end
@@ -177,13 +226,22 @@
 
 {% macro field_issues(spec, source_types) %}
     {#- Optional values that could not be read: each becomes null in its
-        column and one entry here, and the row is kept. -#}
+        column and one entry here, and the row is kept. Money rounded to the
+        cent, in any column, is listed here too. -#}
     {%- set issues = [] -%}
     {%- for column in checked_columns(spec, source_types, false) -%}
         {%- do issues.append(field_issue(
             column,
             raw_text(column, source_types[column]),
             value_issue(column, spec.columns[column], source_types[column]))) -%}
+    {%- endfor -%}
+    {%- for column, type in spec.columns.items() -%}
+        {%- if source_types.get(column) is not none and is_money(type) -%}
+            {%- do issues.append(field_issue(
+                column,
+                raw_text(column, source_types[column]),
+                rounding_issue(column, type, source_types[column]))) -%}
+        {%- endif -%}
     {%- endfor -%}
     {{ field_issue_list(issues) }}
 {% endmacro %}

@@ -81,6 +81,8 @@ def dirty_build(tmp_path_factory):
         frame.loc[rows[5], "ordered_at"] = "2025031"
         keys["too_precise_price"] = frame.loc[rows[6], "line_id"]
         frame.loc[rows[6], "unit_price"] = "12.345"
+        keys["float_noise"] = frame.loc[rows[7], "line_id"]
+        frame.loc[rows[7], "quantity"] = "2.0000000000000004"
         return frame
 
     _edit_csv(raw / "transactions.csv", transactions)
@@ -225,23 +227,37 @@ def test_fractional_quantity_is_kept_exactly(dirty_build):
     assert abs(gross - expected) <= Decimal("0.01")
 
 
-@pytest.mark.parametrize(
-    ("key", "start"),
-    [
-        ("too_precise_quantity", "quantity '1.2345' does not fit decimal(18, 3) exactly"),
-        ("too_precise_price", "unit_price '12.345' does not fit decimal(18, 2) exactly"),
-    ],
-)
-def test_numbers_with_too_many_decimals_are_quarantined_not_rounded(dirty_build, key, start):
+def test_quantity_with_too_many_decimals_is_quarantined_not_rounded(dirty_build):
     con, keys, _ = dirty_build
-    reasons = _reason(con, "transactions", keys[key])
-    assert len(reasons) == 1 and reasons[0].startswith(start)
+    reasons = _reason(con, "transactions", keys["too_precise_quantity"])
+    assert reasons == [
+        "quantity '1.2345' does not fit decimal(18, 3) exactly "
+        "(too many decimals or digits; not rounded)"
+    ]
     assert (
         con.execute(
-            "select count(*) from marts.fct_order_lines where line_id = ?", [keys[key]]
+            "select count(*) from marts.fct_order_lines where line_id = ?",
+            [keys["too_precise_quantity"]],
         ).fetchone()[0]
         == 0
     )
+
+
+def test_float_noise_in_a_quantity_is_not_a_defect(dirty_build):
+    con, keys, _ = dirty_build
+    assert con.execute(
+        "select quantity from marts.fct_order_lines where line_id = ?", [keys["float_noise"]]
+    ).fetchall() == [(Decimal("2.000"),)]
+
+
+def test_sub_cent_price_is_rounded_to_the_cent_and_listed(dirty_build):
+    con, keys, _ = dirty_build
+    assert con.execute(
+        "select unit_price from marts.fct_order_lines where line_id = ?",
+        [keys["too_precise_price"]],
+    ).fetchall() == [(Decimal("12.35"),)]
+    raw, issue = _issues(con, "transactions", keys["too_precise_price"])["unit_price"]
+    assert raw == "12.345" and issue == "unit_price 12.345 rounded to 12.35 (decimal(18, 2))"
 
 
 def test_implausible_price_is_flagged_kept_and_warned(dirty_build):
