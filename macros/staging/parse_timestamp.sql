@@ -9,12 +9,41 @@
 {% macro duckdb__parse_timestamp(text) %}
     {#- DuckDB can try several explicit formats at once: users' files mix
         "2025-03-01", "2025-03-01 10:00:00" and ISO "T" timestamps, and an
-        ambiguous "03/04/2025" must not be guessed. -#}
-    try_strptime({{ text }}, [
-        {%- for format in var('date_formats') -%}
-            '{{ format }}'{{ ', ' if not loop.last }}
-        {%- endfor -%}
-    ])
+        ambiguous "03/04/2025" must not be guessed.
+        A compact format with no separators ("%Y%m%d", CDNOW's 19970101) is
+        tried only on text of exactly its width in digits: strptime would
+        otherwise read "2025031" as 2025-03-01. An 8-digit day-first or
+        month-first date of 1900-2099 ("01022025") never passes as
+        YYYYMMDD: its month would be 19 or 20. -#}
+    {%- set separated = [] -%}
+    {%- set compact = [] -%}
+    {%- for format in var('date_formats') -%}
+        {%- set stripped = format | replace('%Y', '') | replace('%m', '')
+            | replace('%d', '') | replace('%H', '') | replace('%M', '')
+            | replace('%S', '') -%}
+        {%- if stripped == '' -%}
+            {%- do compact.append(format) -%}
+        {%- else -%}
+            {%- do separated.append(format) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    coalesce(
+        {%- if separated %}
+        try_strptime({{ text }}, [
+            {%- for format in separated -%}
+                '{{ format }}'{{ ', ' if not loop.last }}
+            {%- endfor -%}
+        ]),
+        {%- endif %}
+        {%- for format in compact %}
+        {%- set width = (format | length) // 2 * 2 + (2 if '%Y' in format else 0) %}
+        case
+            when regexp_full_match({{ text }}, '[0-9]{{ '{' ~ width ~ '}' }}')
+                then try_strptime({{ text }}, '{{ format }}')
+        end,
+        {%- endfor %}
+        cast(null as {{ dbt.type_timestamp() }})
+    )
 {% endmacro %}
 
 

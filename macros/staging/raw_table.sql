@@ -1,7 +1,9 @@
 {% macro raw_table(name) %}
     {#- A select over raw table `name` with every documented column typed as
-        in var('raw_tables'), plus `parse_errors` (why a value could not be
-        read) and `row_key` (the row's key as written, for quarantine).
+        in var('raw_tables'), plus `parse_errors` (why a required value could
+        not be read: the row is quarantined), `field_issues` (optional values
+        that could not be read and are null: the row is kept, the issue goes
+        to the data-quality mart) and `row_key` (the row's key as written).
 
         The embedded sample comes from the `raw_<name>` seed. When var
         raw_data_dir is set the user's file is read by DuckDB directly:
@@ -38,6 +40,7 @@
         cast(null as {{ type }}) as {{ column }},
         {%- endfor %}
         cast(null as {{ dbt.type_string() }}) as parse_errors,
+        {{ empty_field_issues() }} as field_issues,
         cast(null as {{ dbt.type_string() }}) as row_key
     where 1 = 0
     {%- else %}
@@ -46,6 +49,7 @@
         {{ typed_column(column, type, source_types.get(column)) }} as {{ column }},
         {%- endfor %}
         {{ parse_errors(spec, source_types) }} as parse_errors,
+        {{ field_issues(spec, source_types) }} as field_issues,
         {%- set first_column = (spec.columns.keys() | list)[0] %}
         {%- set key_column = spec.required_columns[0] %}
         coalesce(

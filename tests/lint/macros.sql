@@ -8,3 +8,8 @@
 {% macro clv_summary(purchase_days, observation_end) %}select customer_id, count(*) as x from {{ purchase_days }} group by customer_id{% endmacro %}
 {% macro sql_string_list(values) %}'a'{% endmacro %}
 {% macro future_reason(column) %}'future'{% endmacro %}
+{% macro quarantined_parents(model, key) %}select {{ key }}, 'reason' as parent_reason from {{ ref(model) }}{% endmacro %}
+{% macro unknown_parent_reason(label, key, value, parent_reason) %}coalesce({{ parent_reason }}, 'unknown'){% endmacro %}
+{% macro field_issue(column, raw_value, issue) %}'{{ column }}'{% endmacro %}
+{% macro field_issue_list(issues) %}list_value({{ issues | join(', ') }}){% endmacro %}
+{% macro assert_usable_transactions() %}{% endmacro %}

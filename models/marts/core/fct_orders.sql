@@ -11,7 +11,10 @@ aggregated as (
         min(channel) as channel,
         min(branch_id) as branch_id,
         count(case when not is_return then 1 end) as n_lines,
-        sum(case when not is_return then quantity else 0 end) as n_items,
+        cast(
+            sum(case when not is_return then quantity else 0 end)
+            as decimal(18, 3)
+        ) as n_items,
         sum(gross_amount) as gross_revenue,
         sum(discount_amount) as discount_amount,
         sum(net_amount) as net_revenue,

@@ -21,7 +21,7 @@ aggregated as (
 final as (
     select
         category,
-        cast(units as bigint) as units,
+        cast(units as decimal(18, 3)) as units,
         orders,
         customers,
         cast(revenue as decimal(18, 2)) as revenue,

@@ -41,7 +41,7 @@ final as (
         ranked.product_id,
         coalesce(products.product_name, ranked.product_id) as product_name,
         ranked.category,
-        cast(ranked.units as bigint) as units,
+        cast(ranked.units as decimal(18, 3)) as units,
         ranked.orders,
         ranked.customers,
         cast(ranked.revenue as decimal(18, 2)) as revenue,

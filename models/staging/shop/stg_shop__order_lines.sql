@@ -1,6 +1,8 @@
 {{ config(materialized='table') }}
 -- Usable order lines with their money as DECIMAL; returns carry negative
 -- quantity and amounts. Materialized: every mart reads it.
+-- With no usable line at all the build stops here with a plain error.
+{{ assert_usable_transactions() }}
 with checked as (
     select * from {{ ref('base_shop__order_lines') }}
 ),

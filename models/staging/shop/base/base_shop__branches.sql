@@ -10,6 +10,7 @@ normalized as (
         merchant_id,
         city_id,
         parse_errors,
+        field_issues,
         row_key,
         row_number() over (
             partition by branch_id order by branch_name

@@ -8,6 +8,10 @@ sends as (
     select send_id from {{ ref('stg_shop__campaign_sends') }}
 ),
 
+quarantined_sends as (
+    {{ quarantined_parents('base_shop__campaign_sends', 'send_id') }}
+),
+
 normalized as (
     select
         send_id,
@@ -18,6 +22,7 @@ normalized as (
         coalesce(revenue, 0) as revenue,
         responded_at,
         parse_errors,
+        field_issues,
         row_key,
         row_number() over (
             partition by send_id order by responded_at
@@ -32,12 +37,19 @@ checked as (
             when normalized.parse_errors is not null
                 then normalized.parse_errors
             when normalized.occurrence > 1 then 'duplicate send_id'
-            when sends.send_id is null then 'response to an unknown send_id'
+            when sends.send_id is null
+                then coalesce(
+                        'send ' || normalized.send_id || ' quarantined: '
+                        || quarantined_sends.parent_reason,
+                        'response to an unknown send_id'
+                    )
             when normalized.revenue < 0 then 'negative revenue'
         end as quarantine_reason
     from normalized
     left join sends
         on normalized.send_id = sends.send_id
+    left join quarantined_sends
+        on normalized.send_id = quarantined_sends.send_id
 )
 
 select * from checked

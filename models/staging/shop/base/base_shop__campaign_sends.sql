@@ -8,6 +8,10 @@ customers as (
     select customer_id from {{ ref('stg_shop__customers') }}
 ),
 
+quarantined_customers as (
+    {{ quarantined_parents('base_shop__customers', 'customer_id') }}
+),
+
 normalized as (
     select
         send_id,
@@ -19,6 +23,7 @@ normalized as (
         coalesce(is_holdout, false) as is_holdout,
         sent_at,
         parse_errors,
+        field_issues,
         row_key,
         row_number() over (partition by send_id order by sent_at) as occurrence
     from source
@@ -31,11 +36,16 @@ checked as (
             when normalized.parse_errors is not null
                 then normalized.parse_errors
             when normalized.occurrence > 1 then 'duplicate send_id'
-            when customers.customer_id is null then 'unknown customer_id'
+            when customers.customer_id is null
+                then {{ unknown_parent_reason(
+                    'customer', 'customer_id', 'normalized.customer_id',
+                    'quarantined_customers.parent_reason') }}
         end as quarantine_reason
     from normalized
     left join customers
         on normalized.customer_id = customers.customer_id
+    left join quarantined_customers
+        on normalized.customer_id = quarantined_customers.customer_id
 )
 
 select * from checked

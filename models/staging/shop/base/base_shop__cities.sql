@@ -10,6 +10,7 @@ normalized as (
         country,
         coalesce(timezone, 'UTC') as timezone,
         parse_errors,
+        field_issues,
         row_key,
         row_number()
             over (partition by city_id order by city_name)

@@ -8,6 +8,10 @@ customers as (
     select customer_id from {{ ref('stg_shop__customers') }}
 ),
 
+quarantined_customers as (
+    {{ quarantined_parents('base_shop__customers', 'customer_id') }}
+),
+
 normalized as (
     select
         coupon_txn_id,
@@ -18,6 +22,7 @@ normalized as (
         claimed_date,
         burn_date,
         parse_errors,
+        field_issues,
         row_key,
         row_number() over (
             partition by coupon_txn_id order by claimed_date, burn_date
@@ -42,11 +47,16 @@ checked as (
                 then 'burn_date before claimed_date'
             when normalized.claimed_date >= {{ future_cutoff() }}
                 then {{ future_reason('claimed_date') }}
-            when customers.customer_id is null then 'unknown customer_id'
+            when customers.customer_id is null
+                then {{ unknown_parent_reason(
+                    'customer', 'customer_id', 'normalized.customer_id',
+                    'quarantined_customers.parent_reason') }}
         end as quarantine_reason
     from normalized
     left join customers
         on normalized.customer_id = customers.customer_id
+    left join quarantined_customers
+        on normalized.customer_id = quarantined_customers.customer_id
 )
 
 select * from checked

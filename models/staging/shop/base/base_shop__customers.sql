@@ -1,5 +1,18 @@
 -- Customers typed, normalized and checked; quarantine_reason is null for
 -- usable rows. Read by stg_shop__customers and stg_shop__quarantined_rows.
+-- A bad optional value (birth_date, num_kids, a consent flag...) is null in
+-- its column and listed in field_issues; the customer is kept.
+-- Duplicates: of the rows sharing a customer_id, the one with the earliest
+-- join_date wins (the original registration: tenure counts from it; later
+-- rows are usually re-registrations), ties broken by email, phone,
+-- first_name and the remaining columns so the choice is deterministic. The
+-- others are quarantined with a reason naming the kept row's join_date and
+-- the columns in which they differ from it.
+{%- set compared = ['first_name', 'email', 'phone', 'gender', 'city_id',
+    'education', 'marital_status', 'income_band', 'num_kids',
+    'is_sms_opt_in', 'is_email_opt_in', 'is_opted_out', 'birth_date',
+    'join_date'] %}
+
 with source as (
     {{ raw_table('customers') }}
 ),
@@ -20,31 +33,78 @@ normalized as (
         education,
         marital_status,
         income_band,
-        num_kids,
+        case when num_kids >= 0 then num_kids end as num_kids,
         coalesce(sms_opt_in, false) as is_sms_opt_in,
         coalesce(email_opt_in, false) as is_email_opt_in,
         coalesce(opted_out, false) as is_opted_out,
-        birth_date,
+        case
+            when birth_date is null or join_date is null
+                or birth_date <= join_date
+                then birth_date
+        end as birth_date,
         join_date,
         parse_errors,
-        row_key,
-        row_number() over (
-            partition by customer_id
-            order by join_date, email, phone, first_name
-        ) as occurrence
+        list_concat(
+            field_issues,
+            {{ field_issue_list([
+                field_issue('num_kids', 'num_kids',
+                    "case when num_kids < 0 then 'negative num_kids' end"),
+                field_issue('birth_date', 'birth_date',
+                    "case when birth_date > join_date "
+                    ~ "then 'birth_date after join_date ' "
+                    ~ "|| cast(join_date as varchar) end"),
+            ]) }}
+        ) as field_issues,
+        row_key
     from source
+),
+
+ranked as (
+    select
+        *,
+        {%- for column in compared %}
+            first_value({{ column }}) over by_key as kept_{{ column }},
+        {%- endfor %}
+        row_number() over by_key as occurrence
+    from normalized
+    window by_key as (
+        partition by customer_id
+        order by
+            join_date nulls last,
+        {%- for column in compared if column != 'join_date' %}
+            {{ column }} nulls last{{ ',' if not loop.last }}
+        {%- endfor %}
+        rows between unbounded preceding and unbounded following
+    )
 ),
 
 checked as (
     select
-        *,
+        * exclude (
+            {%- for column in compared %}
+                kept_{{ column }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        ),
         case
             when parse_errors is not null then parse_errors
-            when occurrence > 1 then 'duplicate customer_id'
-            when num_kids < 0 then 'negative num_kids'
-            when birth_date > join_date then 'birth_date after join_date'
+            when occurrence > 1
+                then 'duplicate customer_id: kept the row with join_date '
+                    || coalesce(cast(kept_join_date as varchar), 'empty')
+                    || coalesce(
+                        '; this row differs in ' || nullif(concat_ws(
+                            ', ',
+                            {%- for column in compared %}
+                                case
+                                    when {{ column }} is distinct from
+                                        kept_{{ column }}
+                                        then '{{ column }}'
+                                end{{ ',' if not loop.last }}
+                            {%- endfor %}
+                        ), ''),
+                        ' (identical repeated row)'
+                    )
         end as quarantine_reason
-    from normalized
+    from ranked
 )
 
 select * from checked

@@ -12,6 +12,7 @@ normalized as (
         description as event_description,
         event_date,
         parse_errors,
+        field_issues,
         row_key,
         row_number() over (
             partition by event_id order by event_date, event_name

@@ -9,6 +9,7 @@ normalized as (
         coalesce(merchant_name, merchant_id) as merchant_name,
         merchant_category,
         parse_errors,
+        field_issues,
         row_key,
         row_number() over (
             partition by merchant_id order by merchant_name

@@ -17,6 +17,7 @@ normalized as (
         valid_from,
         valid_to,
         parse_errors,
+        field_issues,
         row_key,
         row_number() over (
             partition by offer_id order by valid_from, offer_name

@@ -15,6 +15,14 @@ products as (
     select product_id from {{ ref('stg_shop__products') }}
 ),
 
+quarantined_customers as (
+    {{ quarantined_parents('base_shop__customers', 'customer_id') }}
+),
+
+quarantined_products as (
+    {{ quarantined_parents('base_shop__products', 'product_id') }}
+),
+
 has_products as (
     select count(*) > 0 as has_products from products
 ),
@@ -35,6 +43,7 @@ normalized as (
         coalesce(discount_amount, 0) as discount_amount,
         ordered_at,
         parse_errors,
+        field_issues,
         row_key
     from source
 ),
@@ -70,11 +79,15 @@ checked as (
             when deduplicated.ordered_at >= {{ future_cutoff() }}
                 then {{ future_reason('ordered_at') }}
             when customers.customer_id is null
-                then 'unknown customer_id'
+                then {{ unknown_parent_reason(
+                    'customer', 'customer_id', 'deduplicated.customer_id',
+                    'quarantined_customers.parent_reason') }}
             when has_products.has_products
                 and deduplicated.product_id is not null
                 and products.product_id is null
-                then 'unknown product_id'
+                then {{ unknown_parent_reason(
+                    'product', 'product_id', 'deduplicated.product_id',
+                    'quarantined_products.parent_reason') }}
             when abs(deduplicated.discount_amount)
                 > abs(deduplicated.quantity * deduplicated.unit_price)
                 then 'discount_amount exceeds the line amount'
@@ -85,6 +98,10 @@ checked as (
         on deduplicated.customer_id = customers.customer_id
     left join products
         on deduplicated.product_id = products.product_id
+    left join quarantined_customers
+        on deduplicated.customer_id = quarantined_customers.customer_id
+    left join quarantined_products
+        on deduplicated.product_id = quarantined_products.product_id
 )
 
 select * from checked
