@@ -10,7 +10,6 @@ MARKETING_ENGINE_REQUIRE_BI=1, which CI sets).
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 
 from tests.bi.clients import DUCKDB_CLI_VERSIONS, NODE_CLIENTS, duckdb_cli, node_client
 from tests.conftest import PROJECT, cli_env, run_cli
+from tests.integration.test_publish import publish_workdir
 
 
 @pytest.fixture(scope="module")
@@ -83,17 +83,9 @@ def test_node_client_reads_every_public_mart(sample_build, build_counts, client)
     assert read["counts"] == build_counts
 
 
-def _publish_workdir(sample_build: Path, tmp_path: Path) -> Path:
-    for name in ("build.duckdb", "marketing.duckdb"):
-        shutil.copy(sample_build / name, tmp_path / name)
-    (tmp_path / "target").mkdir()
-    shutil.copy(sample_build / "target" / "manifest.json", tmp_path / "target")
-    return tmp_path / "marketing.duckdb"
-
-
 def test_a_duckdb_cli_holding_the_file_does_not_block_a_publish(sample_build, tmp_path):
     binary = duckdb_cli(DUCKDB_CLI_VERSIONS[-1])
-    serving = _publish_workdir(sample_build, tmp_path)
+    serving = publish_workdir(sample_build, tmp_path)
     inode_before = serving.stat().st_ino
     marketing_engine = Path(sys.executable).with_name("marketing-engine")
     # The CLI keeps the file open while `.shell` runs the publish from inside the session.
@@ -119,14 +111,16 @@ def test_a_duckdb_cli_holding_the_file_does_not_block_a_publish(sample_build, tm
 
 def test_a_node_client_holding_the_file_does_not_block_a_publish(sample_build, tmp_path):
     command = node_client()
-    serving = _publish_workdir(sample_build, tmp_path)
+    serving = publish_workdir(sample_build, tmp_path)
     inode_before = serving.stat().st_ino
     reader = subprocess.Popen(
         [*command, NODE_CLIENTS[-1], str(serving), "--hold"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        before = json.loads(reader.stdout.readline())["counts"]
+        first = reader.stdout.readline()
+        assert first, reader.stderr.read()  # the client could not open the file
+        before = json.loads(first)["counts"]
         published = run_cli(tmp_path, "publish")
         assert published.returncode == 0, published.stderr
         reader.stdin.write("\n")
