@@ -353,23 +353,24 @@ def publish_command() -> None:
 def _publish(project: Path, build_db: Path, serving_db: Path) -> None:
     from marketing_engine.build_status import PublishRefused
     from marketing_engine.pipeline import target_path
-    from marketing_engine.publish import publish
+    from marketing_engine.publish import PublishConfigError, publish
 
     try:
         result = publish(build_db, serving_db, target_path(project) / "manifest.json")
     except PublishRefused as error:
         _fail(f"not published; the serving warehouse was not changed: {error}")
-    except (FileNotFoundError, duckdb_error()) as error:
+    except (FileNotFoundError, PublishConfigError, duckdb_error()) as error:
         _fail(f"publish failed; the serving warehouse was not changed: {error}")
-    if result.ephemeral_key and result.hashed_columns:
+    if result.key_created and result.hashed_columns:
         click.echo(
-            "note: MARKETING_ENGINE_PII_KEY is not set, so PII was hashed with a one-off "
-            "key; set it to a secret to keep hashes stable between publishes.",
+            f"note: created the PII hashing key {result.key_source}; keep it (hashes stay "
+            "the same across publishes), or set MARKETING_ENGINE_PII_KEY instead.",
             err=True,
         )
     click.echo(
         f"published {len(result.tables)} tables to {result.serving_db} "
-        f"and {result.parquet_dir}/ ({len(result.hashed_columns)} PII columns hashed)"
+        f"and {result.parquet_dir}/ ({len(result.hashed_columns)} PII columns hashed; "
+        f"DuckDB storage version {result.storage_version})"
     )
 
 

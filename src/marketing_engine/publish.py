@@ -6,6 +6,12 @@ beside the old one and renames it into place, so a reader holding the old file
 keeps its snapshot, new connections see the new data, and a failed build never
 touches what the BI tool reads. PII columns (meta: {pii: true} in the models'
 YAML) are replaced by keyed hashes on the way.
+
+The serving file is written in an older DuckDB storage format (STORAGE_VERSION,
+default v1.0.0) because BI tools embed a DuckDB 1.x that cannot open files in
+the 2.x format the project's own DuckDB writes by default. The hashing key is
+stable per warehouse: MARKETING_ENGINE_PII_KEY, else a key generated once into
+`.pii_key` beside the serving file (never inside it).
 """
 
 from __future__ import annotations
@@ -26,6 +32,15 @@ PUBLIC_SCHEMAS = ("marts",)
 PII_KEY_ENV = "MARKETING_ENGINE_PII_KEY"
 KEEP_NAMES_ENV = "MARKETING_ENGINE_PUBLISH_NAMES"
 NAME_COLUMNS = ("first_name",)
+STORAGE_VERSION_ENV = "MARKETING_ENGINE_STORAGE_VERSION"
+# Header version 64: every DuckDB since 1.0.0 (June 2024) opens it, including the
+# 1.x builds inside BI tools. See README "Connect a BI tool" for the tested clients.
+DEFAULT_STORAGE_VERSION = "v1.0.0"
+PII_KEY_FILE = ".pii_key"
+
+
+class PublishConfigError(ValueError):
+    """A publish setting is wrong; the message names it and the fix."""
 
 
 @dataclass(frozen=True)
@@ -34,7 +49,9 @@ class PublishResult:
     parquet_dir: Path
     tables: tuple[str, ...]
     hashed_columns: tuple[str, ...]
-    ephemeral_key: bool
+    storage_version: str
+    key_source: str  # the env var name or the key file's path
+    key_created: bool  # True when this publish generated the key file
 
 
 def pii_columns(manifest_path: Path) -> dict[str, list[str]]:
@@ -57,12 +74,44 @@ def pii_columns(manifest_path: Path) -> dict[str, list[str]]:
     return found
 
 
-def _pii_key() -> tuple[str, bool]:
-    """The hashing key and whether it is a one-off (no key configured)."""
-    key = os.environ.get(PII_KEY_ENV)
+def storage_version() -> str:
+    """The DuckDB storage version the serving file is written in."""
+    return os.environ.get(STORAGE_VERSION_ENV, "").strip() or DEFAULT_STORAGE_VERSION
+
+
+def pii_key(serving_db: Path) -> tuple[str, str, bool]:
+    """The hashing key, where it came from, and whether this call created it.
+
+    MARKETING_ENGINE_PII_KEY wins. Otherwise the key lives in `.pii_key` beside the
+    serving file: created once (mode 0600) with a random secret, then reused, so the
+    hashes stay the same across publishes of this warehouse. Deleting the file rotates it.
+    """
+    key = os.environ.get(PII_KEY_ENV, "")
     if key:
-        return key, False
-    return secrets.token_hex(32), True
+        return key, PII_KEY_ENV, False
+    path = serving_db.parent / PII_KEY_FILE
+    created = False
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+        created = True
+    try:
+        key = path.read_text().strip()
+    except OSError as error:
+        raise PublishConfigError(
+            f"cannot read the PII hashing key {path}: {error.strerror}; fix its permissions, "
+            f"or set {PII_KEY_ENV}"
+        ) from error
+    if not key:
+        raise PublishConfigError(
+            f"the PII hashing key file {path} is empty; delete it to generate a new key "
+            f"(every hash changes) or write the previous key back into it"
+        )
+    return key, str(path), created
 
 
 def _column_sql(column: str, pii: set[str], keep_names: bool, key_literal: str) -> str:
@@ -92,21 +141,32 @@ def publish(
     staging_file = serving_db.with_name(f".{serving_db.name}.{os.getpid()}.tmp")
     parquet_dir = serving_db.with_name(serving_db.stem + "_parquet")
     parquet_tmp = parquet_dir.with_name(f".{parquet_dir.name}.{os.getpid()}.tmp")
-    for leftover in (staging_file, parquet_tmp):
+    spill_dir = Path(f"{staging_file}.spill")
+    for leftover in (staging_file, parquet_tmp, spill_dir):
         _remove(leftover)
 
     pii = pii_columns(manifest_path)
     keep_names = os.environ.get(KEEP_NAMES_ENV, "").lower() in ("1", "true", "yes")
-    key, ephemeral_key = _pii_key()
+    version = storage_version()
+    key, key_source, key_created = pii_key(serving_db)
     key_literal = "'" + key.replace("'", "''") + "'"
     hashed: list[str] = []
     tables: list[str] = []
     parquet_tmp.mkdir(parents=True)
     try:
-        with duckdb.connect(str(staging_file)) as con:
+        # The staging file is attached, not opened, so its storage version can be set;
+        # spill beside it rather than in the working directory.
+        with duckdb.connect(config={"temp_directory": f"{staging_file}.spill"}) as con:
+            try:
+                con.execute(f"attach '{staging_file}' as serving (storage_version '{version}')")
+            except duckdb.InvalidInputException as error:
+                raise PublishConfigError(
+                    f"{STORAGE_VERSION_ENV}={version!r} is not a storage version this "
+                    f"DuckDB ({duckdb.__version__}) can write: {error}"
+                ) from error
             con.execute(f"attach '{build_db}' as build (read_only)")
             for schema in schemas:
-                con.execute(f'create schema if not exists "{schema}"')
+                con.execute(f'create schema if not exists serving."{schema}"')
                 listed = con.execute(
                     "select table_name from information_schema.tables "
                     "where table_catalog = 'build' and table_schema = ? order by table_name",
@@ -128,23 +188,34 @@ def publish(
                     )
                     hashed += [f"{table}.{c}" for c in columns if c in table_pii]
                     con.execute(
-                        f'create table "{schema}"."{table}" as '
+                        f'create table serving."{schema}"."{table}" as '
                         f'select {select} from build."{schema}"."{table}"'
                     )
                     con.execute(
-                        f'copy "{schema}"."{table}" to '
+                        f'copy serving."{schema}"."{table}" to '
                         f"'{parquet_tmp / (table + '.parquet')}' (format parquet)"
                     )
                     tables.append(f"{schema}.{table}")
             con.execute("detach build")
-            con.execute("checkpoint")
+            con.execute("checkpoint serving")
+            con.execute("detach serving")
         os.replace(staging_file, serving_db)
         _swap_directory(parquet_tmp, parquet_dir)
     except BaseException:
         _remove(staging_file)
         _remove(parquet_tmp)
         raise
-    return PublishResult(serving_db, parquet_dir, tuple(tables), tuple(hashed), ephemeral_key)
+    finally:
+        _remove(spill_dir)
+    return PublishResult(
+        serving_db,
+        parquet_dir,
+        tuple(tables),
+        tuple(hashed),
+        version,
+        key_source,
+        key_created,
+    )
 
 
 def _swap_directory(new: Path, target: Path) -> None:

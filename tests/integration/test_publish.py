@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
+import stat
+import struct
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import duckdb
+import pytest
 import sqlalchemy
 
+from marketing_engine.publish import PublishConfigError, pii_key
 from tests.conftest import run_cli
+
+NO_KEY = {"MARKETING_ENGINE_PII_KEY": ""}
 
 PUBLIC_MARTS = [
     "dim_customers",
@@ -96,3 +103,87 @@ def test_a_failed_publish_leaves_the_serving_file(sample_build, tmp_path):
     assert "serving warehouse was not changed" in result.stderr
     assert (tmp_path / "marketing.duckdb").read_bytes() == before
     assert not list(Path(tmp_path).glob(".marketing.duckdb.*"))
+
+
+def publish_workdir(sample_build: Path, tmp_path: Path) -> Path:
+    """tmp_path with a copy of the build file, its manifest and the serving file."""
+    for name in ("build.duckdb", "marketing.duckdb"):
+        shutil.copy(sample_build / name, tmp_path / name)
+    (tmp_path / "target").mkdir()
+    shutil.copy(sample_build / "target" / "manifest.json", tmp_path / "target")
+    return tmp_path / "marketing.duckdb"
+
+
+def _emails(serving: Path) -> dict[int, str]:
+    with duckdb.connect(str(serving), read_only=True) as con:
+        return dict(con.execute("select customer_id, email from marts.dim_customers").fetchall())
+
+
+def test_serving_file_header_is_a_version_duckdb_1x_reads(sample_build):
+    # DuckDB's file header: 8-byte checksum, magic "DUCK", little-endian version number.
+    # 64 is what every DuckDB from 1.0 on reads; 2.x writes 69 unless told otherwise.
+    header = (sample_build / "marketing.duckdb").read_bytes()[:20]
+    assert header[8:12] == b"DUCK"
+    assert struct.unpack("<Q", header[12:20])[0] == 64
+
+
+def test_an_unknown_storage_version_is_refused_and_named(sample_build, tmp_path):
+    serving = publish_workdir(sample_build, tmp_path)
+    before = serving.read_bytes()
+    result = run_cli(tmp_path, "publish", env={"MARKETING_ENGINE_STORAGE_VERSION": "v1"})
+    assert result.returncode == 1
+    assert "MARKETING_ENGINE_STORAGE_VERSION='v1' is not a storage version" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert serving.read_bytes() == before
+    assert not list(tmp_path.glob(".marketing.duckdb.*"))
+
+
+def test_pii_hashes_are_stable_across_publishes_until_the_key_file_is_deleted(
+    sample_build, tmp_path
+):
+    serving = publish_workdir(sample_build, tmp_path)
+    key_file = tmp_path / ".pii_key"
+    first = run_cli(tmp_path, "publish", env=NO_KEY)
+    assert first.returncode == 0, first.stderr
+    assert f"created the PII hashing key {key_file}" in first.stderr
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    hashes = _emails(serving)
+
+    second = run_cli(tmp_path, "publish", env=NO_KEY)
+    assert second.returncode == 0, second.stderr
+    assert "created the PII hashing key" not in second.stderr
+    assert _emails(serving) == hashes
+
+    # The hash is SHA-256 of key + raw value, so outside systems can join on it.
+    key = key_file.read_text().strip()
+    with duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True) as con:
+        raw = dict(
+            con.execute(
+                "select customer_id, email from marts.dim_customers where email is not null"
+            ).fetchall()
+        )
+    assert raw
+    for customer_id, email in raw.items():
+        assert hashes[customer_id] == hashlib.sha256((key + email).encode()).hexdigest()
+
+    key_file.unlink()  # rotation: the next publish generates a new key
+    third = run_cli(tmp_path, "publish", env=NO_KEY)
+    assert third.returncode == 0, third.stderr
+    rotated = _emails(serving)
+    assert all(rotated[c] != hashes[c] for c in raw)
+
+
+def test_pii_key_environment_variable_wins_over_the_key_file(tmp_path, monkeypatch):
+    (tmp_path / ".pii_key").write_text("from-file\n")
+    monkeypatch.setenv("MARKETING_ENGINE_PII_KEY", "from-env")
+    assert pii_key(tmp_path / "marketing.duckdb") == ("from-env", "MARKETING_ENGINE_PII_KEY", False)
+    monkeypatch.delenv("MARKETING_ENGINE_PII_KEY")
+    key, source, created = pii_key(tmp_path / "marketing.duckdb")
+    assert (key, source, created) == ("from-file", str(tmp_path / ".pii_key"), False)
+
+
+def test_an_empty_pii_key_file_is_refused_with_the_fix(tmp_path, monkeypatch):
+    monkeypatch.delenv("MARKETING_ENGINE_PII_KEY", raising=False)
+    (tmp_path / ".pii_key").write_text("\n")
+    with pytest.raises(PublishConfigError, match=r"\.pii_key is empty; delete it"):
+        pii_key(tmp_path / "marketing.duckdb")
