@@ -298,6 +298,7 @@ class RenderContext:
             )
         value = _records(frame.iloc[[row]][[column]])[0][column]
         formatter = FORMATS[fmt]
+        digits = int(digits) if digits is not None else None
         shown = formatter(value, digits) if digits is not None else formatter(value)
         self.figures.append(
             {
@@ -309,6 +310,7 @@ class RenderContext:
                 "column": column,
                 "row": row,
                 "format": fmt,
+                "digits": digits,
                 "value": value,
                 "shown": shown,
             }

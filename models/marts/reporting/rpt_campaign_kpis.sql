@@ -38,19 +38,22 @@ top_rule as (
 ),
 
 final as (
+    -- explicit types: campaign_results may be an empty frame without them
     select
-        best.campaign_id as best_campaign_id,
-        sources.results_source,
-        best.segment_name as best_segment_name,
-        best.variant as best_variant,
-        top_rule.antecedent_category || ' -> ' || top_rule.consequent_category
-            as top_cross_sell_rule,
-        best.incremental_revenue as best_incremental_revenue,
-        best.uplift_ci_lower as best_uplift_ci_lower,
-        best.uplift_ci_upper as best_uplift_ci_upper,
-        best.p_value as best_p_value,
+        cast(best.campaign_id as varchar) as best_campaign_id,
+        cast(sources.results_source as varchar) as results_source,
+        cast(best.segment_name as varchar) as best_segment_name,
+        cast(best.variant as varchar) as best_variant,
+        cast(
+            top_rule.antecedent_category || ' -> '
+            || top_rule.consequent_category as varchar
+        ) as top_cross_sell_rule,
+        cast(best.incremental_revenue as double) as best_incremental_revenue,
+        cast(best.uplift_ci_lower as double) as best_uplift_ci_lower,
+        cast(best.uplift_ci_upper as double) as best_uplift_ci_upper,
+        cast(best.p_value as double) as best_p_value,
         cast(winners.ab_tests_with_winner as bigint) as ab_tests_with_winner,
-        top_rule.lift as top_cross_sell_lift
+        cast(top_rule.lift as double) as top_cross_sell_lift
     from sources
     cross join winners
     left join best on true
