@@ -14,10 +14,10 @@ forecast as (
 actuals as (
     select
         month_start,
-        cast(revenue as double) as revenue,
+        cast(revenue as decimal(18, 2)) as revenue,
         cast(orders * 1.0 / nullif(customers, 0) as double)
             as orders_per_active_customer,
-        cast(aov as double) as aov,
+        cast(aov as decimal(18, 2)) as aov,
         cast(null as double) as forecast,
         cast(null as double) as forecast_lower_95,
         cast(null as double) as forecast_upper_95,
@@ -28,9 +28,9 @@ actuals as (
 forecasts as (
     select
         cast(month_start as date) as month_start,
-        cast(null as double) as revenue,
+        cast(null as decimal(18, 2)) as revenue,
         cast(null as double) as orders_per_active_customer,
-        cast(null as double) as aov,
+        cast(null as decimal(18, 2)) as aov,
         forecast,
         lower_95 as forecast_lower_95,
         upper_95 as forecast_upper_95,
