@@ -22,11 +22,12 @@ cluster_count as (
 ),
 
 final as (
+    -- explicit types: the clustering models may return all-NULL columns
     select
-        best.algorithm as best_algorithm,
-        best.parameters as best_parameters,
+        cast(best.algorithm as varchar) as best_algorithm,
+        cast(best.parameters as varchar) as best_parameters,
         cast(cluster_count.primary_clusters as bigint) as primary_clusters,
-        best.silhouette as best_silhouette
+        cast(best.silhouette as double) as best_silhouette
     from cluster_count
     left join best on true
 )

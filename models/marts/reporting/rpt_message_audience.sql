@@ -6,9 +6,9 @@ with customer_messages as (
 
 final as (
     select
-        segment_name,
+        cast(segment_name as varchar) as segment_name,
         cast(count(*) as bigint) as customers,
-        min(scheduled_local) as first_send_local
+        cast(min(scheduled_local) as timestamp) as first_send_local
     from customer_messages
     group by segment_name
 )

@@ -31,9 +31,9 @@ forecasts as (
         cast(null as decimal(18, 2)) as revenue,
         cast(null as double) as orders_per_active_customer,
         cast(null as decimal(18, 2)) as aov,
-        forecast,
-        lower_95 as forecast_lower_95,
-        upper_95 as forecast_upper_95,
+        cast(forecast as double) as forecast,
+        cast(lower_95 as double) as forecast_lower_95,
+        cast(upper_95 as double) as forecast_upper_95,
         true as is_forecast
     from forecast
 ),

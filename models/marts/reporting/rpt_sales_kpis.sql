@@ -50,18 +50,19 @@ caveat as (
 ),
 
 final as (
+    -- explicit types: the forecast models may return empty or all-NULL frames
     select
-        next_month.model as forecast_model,
-        top_category.category as top_category,
-        top_channel.channel as top_channel,
-        caveat.note as backtest_caveat_note,
-        next_month.forecast as next_month_forecast,
-        next_month.lower_95 as next_month_lower_95,
-        next_month.upper_95 as next_month_upper_95,
+        cast(next_month.model as varchar) as forecast_model,
+        cast(top_category.category as varchar) as top_category,
+        cast(top_channel.channel as varchar) as top_channel,
+        cast(caveat.note as varchar) as backtest_caveat_note,
+        cast(next_month.forecast as double) as next_month_forecast,
+        cast(next_month.lower_95 as double) as next_month_lower_95,
+        cast(next_month.upper_95 as double) as next_month_upper_95,
         cast(top_category.revenue_share as double)
             as top_category_revenue_share,
-        top_channel.orders as top_channel_orders,
-        caveat.horizon_months as backtest_caveat_horizon_months,
+        cast(top_channel.orders as bigint) as top_channel_orders,
+        cast(caveat.horizon_months as bigint) as backtest_caveat_horizon_months,
         cast(forecast_length.forecast_months as bigint) as forecast_months,
         cast(next_month.month_start as date) as next_month_start
     from forecast_length
