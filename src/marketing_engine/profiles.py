@@ -70,13 +70,24 @@ def insights(row: pd.Series, overall: pd.Series) -> list[str]:
     if row["top_categories"]:
         sentences.append(f"Preferred categories: {row['top_categories']}.")
     burn, overall_burn = row["coupon_burn_rate"], overall["coupon_burn_rate"]
-    if overall_burn and abs(burn - overall_burn) / overall_burn > 0.15:
+    if (
+        pd.notna(burn)
+        and pd.notna(overall_burn)
+        and overall_burn
+        and abs(burn - overall_burn) / overall_burn > 0.15
+    ):
         direction = "more" if burn > overall_burn else "less"
         sentences.append(
             f"They redeem coupons {direction} often than average ({burn:.0%} vs "
             f"{overall_burn:.0%} of claims burnt)."
         )
     return sentences
+
+
+def _pooled_burn_rate(frame: pd.DataFrame) -> float:
+    """Share of claimed coupons that were burnt; NaN when nothing was claimed."""
+    claims = frame["coupon_claims"].sum()
+    return float(frame["coupon_claims_burnt"].sum() / claims) if claims else float("nan")
 
 
 def profile_clusters(
@@ -96,8 +107,16 @@ def profile_clusters(
     """
     customers = customers.drop(columns=["cluster_id", "cluster_name"], errors="ignore")
     base = customers.merge(
-        features[["customer_id", "coupon_burn_rate"]], on="customer_id", how="inner"
+        features[["customer_id", "coupon_claims", "coupon_burn_rate"]],
+        on="customer_id",
+        how="inner",
     )
+    # Pooled burn rate (claims burnt / claims), as on the Coupons page: customers
+    # without a claim do not count as 0% burners.
+    base["coupon_claims"] = base["coupon_claims"].astype(float)
+    base["coupon_claims_burnt"] = (
+        base["coupon_claims"] * base["coupon_burn_rate"].astype(float)
+    ).round()
     for column in (
         "recency_days",
         "frequency",
@@ -112,7 +131,7 @@ def profile_clusters(
         {
             "orders_per_month": base["orders_per_month"].mean(),
             "aov": base["monetary"].sum() / max(base["frequency"].sum(), 1),
-            "coupon_burn_rate": base["coupon_burn_rate"].mean(),
+            "coupon_burn_rate": _pooled_burn_rate(base),
         }
     )
     total_revenue = base["monetary"].sum()
@@ -142,7 +161,7 @@ def profile_clusters(
                 "median_monetary": group["monetary"].median(),
                 "aov": group["monetary"].sum() / max(group["frequency"].sum(), 1),
                 "orders_per_month": group["orders_per_month"].mean(),
-                "coupon_burn_rate": group["coupon_burn_rate"].mean(),
+                "coupon_burn_rate": _pooled_burn_rate(group),
                 "discounted_revenue_share": group["discounted_revenue_share"].mean(),
                 "churn_risk_share": group["is_churn_risk"].astype(float).mean(),
                 "top_categories": ", ".join(

@@ -15,7 +15,19 @@ A page in reports/pages/ is markdown with:
 Charts are drawn at build time as SVG (no CDN, works offline) and every chart
 must have a title and axis labels. One Jinja Environment, StrictUndefined and
 autoescaped, renders pages and layout, so data values are always escaped. A
-page whose tables do not exist yet says so instead of failing the site.
+page whose tables do not exist yet says so instead of failing the site; a page
+whose optional source file was not given (front matter `needs_data:
+query.column`, `needs_file`, `needs_what`) says in one sentence which file
+would fill it.
+
+Every figure a page shows in a sentence or a BigValue tile is recorded in
+site/figures.json (page, label, query, source mart and column, row, raw value,
+text shown) so tests can check it against an independent query. Sentence
+figures have one shape only, `{{ query[row].column | format }}`: the page
+presents a mart column, it computes nothing.
+
+The site is rendered into a temporary folder and moved into place only when
+every page rendered, so a failed render never leaves a half-written site.
 """
 
 from __future__ import annotations
@@ -24,6 +36,7 @@ import html
 import json
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +58,8 @@ COMPONENT = re.compile(
     re.DOTALL,
 )
 ATTRIBUTE = re.compile(r'(\w+)=(?:"([^"]*)"|\{(\w+)\}|([^\s/>]+))')
+# The one shape a sentence figure may take: {{ query[row].column | format(digits) }}
+FIGURE = re.compile(r"\{\{\s*(\w+)\[(\d+)\]\.(\w+)\s*(?:\|\s*(\w+)(?:\((\d+)\))?)?\s*\}\}")
 TABLE_REFERENCE = re.compile(r"\b(?:from|join)\s+([a-z_][\w]*)\.([a-z_][\w]*)", re.IGNORECASE)
 ALLOWED_SCHEMAS = {"marts"}
 PALETTE = [
@@ -73,6 +88,12 @@ class Page:
     order: int
     source: str
     queries: dict[str, str] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def mart(self, query: str) -> str | None:
+        """The mart a query reads (the first marts.<name> it names)."""
+        found = TABLE_REFERENCE.findall(self.queries.get(query, ""))
+        return found[0][1] if found else None
 
 
 # --- formatting ---------------------------------------------------------------------
@@ -106,7 +127,48 @@ def fmt_pct(value, digits: int = 1) -> str:
     return f"{100 * float(value):.{digits}f}%"
 
 
-FORMATS = {"money": fmt_money, "pct": fmt_pct, "number": fmt_number, None: str}
+def fmt_ratio(value, digits: int = 2) -> str:
+    """A ratio such as a lift: 2.99, never rounded to a whole number."""
+    return fmt_number(value, digits)
+
+
+def fmt_p(value, digits: int = 3) -> str:
+    """A p-value: "<0.001" below the smallest step shown, never a bare 0 or 1.00."""
+    if _missing(value):
+        return "-"
+    value = float(value)
+    smallest = 10.0**-digits
+    if value < smallest:
+        return f"<{smallest:.{digits}f}"
+    if value > 1 - smallest:
+        return f">{1 - smallest:.{digits}f}"
+    return f"{value:.{digits}f}"
+
+
+def fmt_date(value) -> str:
+    """An ISO date (the first 10 characters of a date or timestamp)."""
+    return "-" if _missing(value) else str(value)[:10]
+
+
+def fmt_month(value) -> str:
+    """An ISO month, YYYY-MM."""
+    return "-" if _missing(value) else str(value)[:7]
+
+
+def fmt_text(value) -> str:
+    return "-" if _missing(value) else str(value)
+
+
+FORMATS = {
+    "money": fmt_money,
+    "pct": fmt_pct,
+    "number": fmt_number,
+    "ratio": fmt_ratio,
+    "p": fmt_p,
+    "date": fmt_date,
+    "month": fmt_month,
+    None: fmt_text,
+}
 
 
 def make_environment(templates: Path) -> jinja2.Environment:
@@ -118,7 +180,15 @@ def make_environment(templates: Path) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(money=fmt_money, pct=fmt_pct, number=fmt_number)
+    env.filters.update(
+        money=fmt_money,
+        pct=fmt_pct,
+        number=fmt_number,
+        ratio=fmt_ratio,
+        p=fmt_p,
+        date=fmt_date,
+        month=fmt_month,
+    )
     return env
 
 
@@ -138,7 +208,7 @@ def parse_page(path: Path) -> Page:
     if "title" not in meta:
         raise ReportError(f"{path}: front matter needs a title (---\\ntitle: ...\\n---)")
     slug = re.sub(r"^\d+_", "", path.stem)  # 04_clusters.md -> clusters.html
-    return Page(slug, meta["title"], int(meta.get("order", 99)), body, queries)
+    return Page(slug, meta["title"], int(meta.get("order", 99)), body, queries, meta)
 
 
 def check_marts_only(page: Page) -> None:
@@ -191,6 +261,61 @@ class RenderContext:
     image_dir: Path
     env: jinja2.Environment
     counter: int = 0
+    figures: list[dict] = field(default_factory=list)
+
+    def figure(
+        self,
+        query: str,
+        row: int,
+        column: str,
+        fmt: str | None,
+        digits: int | None,
+        label: str,
+        kind: str,
+    ) -> str:
+        """Format one mart value for display and record it in the figure manifest."""
+        frame = self.frames.get(query)
+        if frame is None:
+            raise ReportError(
+                f"page {self.page.slug}: a figure reads {query}[{row}].{column}, but {query} "
+                f"is not a query on the page ({', '.join(self.frames)})"
+            )
+        if column not in frame.columns:
+            raise ReportError(
+                f"page {self.page.slug}: a figure reads column {column} of query {query}, "
+                f"which returns {', '.join(frame.columns)}"
+            )
+        if row >= len(frame):
+            raise ReportError(
+                f"page {self.page.slug}: a figure reads row {row} of query {query}, which "
+                f"returned {len(frame)} row(s); give the page `needs_data:` for data that "
+                "may be absent"
+            )
+        if fmt not in FORMATS:
+            raise ReportError(
+                f"page {self.page.slug}: unknown format {fmt!r} for {query}.{column} "
+                f"(one of {', '.join(f for f in FORMATS if f)})"
+            )
+        value = _records(frame.iloc[[row]][[column]])[0][column]
+        formatter = FORMATS[fmt]
+        digits = int(digits) if digits is not None else None
+        shown = formatter(value, digits) if digits is not None else formatter(value)
+        self.figures.append(
+            {
+                "page": self.page.slug,
+                "kind": kind,
+                "label": label,
+                "query": query,
+                "mart": self.page.mart(query),
+                "column": column,
+                "row": row,
+                "format": fmt,
+                "digits": digits,
+                "value": value,
+                "shown": shown,
+            }
+        )
+        return shown
 
     def frame(self, attrs: dict, component: str) -> pd.DataFrame:
         name = attrs.get("data")
@@ -358,6 +483,12 @@ def _figure_html(name: str, title: str) -> str:
 def data_table(attrs: dict, ctx: RenderContext) -> str:
     frame = ctx.frame(attrs, "DataTable").head(int(attrs.get("rows", 20)))
     formats = dict(item.split(":") for item in attrs.get("formats", "").split(",") if item)
+    unknown = sorted(set(formats.values()) - set(FORMATS))
+    if unknown:
+        raise ReportError(
+            f"page {ctx.page.slug}: DataTable format {', '.join(unknown)} is not one of "
+            f"{', '.join(f for f in FORMATS if f)}"
+        )
     return ctx.env.get_template("table.html").render(
         title=attrs.get("title", ""),
         columns=list(frame.columns),
@@ -377,12 +508,10 @@ def _cell(value) -> str:
 
 
 def big_value(attrs: dict, ctx: RenderContext) -> str:
-    frame = ctx.frame(attrs, "BigValue")
-    value = frame[attrs["value"]].iloc[0] if len(frame) else None
-    return ctx.env.get_template("big_value.html").render(
-        title=attrs.get("title", attrs["value"]),
-        value=FORMATS.get(attrs.get("fmt"), str)(value),
-    )
+    ctx.frame(attrs, "BigValue")  # names the page when data= is not a query
+    title = attrs.get("title", attrs["value"])
+    shown = ctx.figure(attrs["data"], 0, attrs["value"], attrs.get("fmt"), None, title, "tile")
+    return ctx.env.get_template("big_value.html").render(title=title, value=shown)
 
 
 def insights(attrs: dict, ctx: RenderContext) -> str:
@@ -436,6 +565,41 @@ class RenderedPage:
     html: str
     markdown: str
     missing: list[str]
+    figures: list[dict] = field(default_factory=list)
+    notice: str | None = None
+
+
+def _absent_data_notice(page: Page, frames: dict[str, pd.DataFrame]) -> str | None:
+    """The one-sentence notice of a page whose optional source file was not given.
+
+    Front matter `needs_data: query.column` names the figure that is empty (no
+    row, NULL or 0) without that file; `needs_file` and `needs_what` fill the
+    sentence "Add <file> to your raw data folder to see <what>."
+    """
+    need = page.meta.get("needs_data")
+    if not need:
+        return None
+    query, _, column = need.partition(".")
+    frame = frames.get(query)
+    if frame is None or (column and column not in frame.columns):
+        raise ReportError(
+            f"page {page.slug}: needs_data {need!r} names no query column on the page"
+        )
+    empty = len(frame) == 0
+    if not empty and column:
+        value = frame[column].iloc[0]
+        empty = _missing(value) or value is pd.NA or value == 0
+    if not empty:
+        return None
+    file = page.meta.get("needs_file", "the optional files")
+    what = page.meta.get("needs_what", page.title.lower())
+    return f"Add {file} to your raw data folder to see {what}."
+
+
+def _notice_page(page: Page, notice: str, missing: list[str]) -> RenderedPage:
+    return RenderedPage(
+        page, f'<p class="notice">{html.escape(notice)}</p>', notice, missing, [], notice
+    )
 
 
 def render_page(
@@ -447,9 +611,10 @@ def render_page(
             "warehouse does not have yet. Build the models that make them, then run "
             "`marketing-engine report` again."
         )
-        return RenderedPage(
-            page, f'<p class="notice">{html.escape(notice)}</p>', notice, results.missing
-        )
+        return _notice_page(page, notice, results.missing)
+    notice = _absent_data_notice(page, results.frames)
+    if notice:
+        return _notice_page(page, notice, [])
     ctx = RenderContext(page, results.frames, image_dir, env)
     html_parts, md_parts = {}, {}
 
@@ -466,10 +631,19 @@ def render_page(
             md_parts[token] = _markdown_table(ctx.frame(attrs, kind), attrs)
         return f"\n\n{token}\n\n"
 
-    source = COMPONENT.sub(replace, page.source)
+    def figure_call(match: re.Match) -> str:
+        query, row, column, fmt, digits = match.groups()
+        arguments = [repr(query), row, repr(column), repr(fmt), digits or "None"]
+        return "{{ _figure(" + ", ".join(arguments) + ") }}"
+
+    source = FIGURE.sub(figure_call, COMPONENT.sub(replace, page.source))
     context = {name: _records(frame) for name, frame in results.frames.items()}
+
+    def record_text_figure(query, row, column, fmt, digits):
+        return ctx.figure(query, row, column, fmt, digits, f"{query}.{column}", "text")
+
     try:
-        text = env.from_string(source).render(**context)
+        text = env.from_string(source).render(**context, _figure=record_text_figure)
     except (jinja2.TemplateError, TypeError, ValueError, KeyError) as error:
         raise ReportError(f"page {page.slug}: the page text failed to render: {error}") from None
     body = markdown.markdown(text, extensions=["tables"])
@@ -477,7 +651,7 @@ def render_page(
     for token, fragment in html_parts.items():
         body = body.replace(f"<p>{token}</p>", fragment)
         md_text = md_text.replace(token, md_parts[token])
-    return RenderedPage(page, body, md_text, [])
+    return RenderedPage(page, body, md_text, [], ctx.figures)
 
 
 def _markdown_table(frame: pd.DataFrame, attrs: dict) -> str:
@@ -491,7 +665,11 @@ def _markdown_table(frame: pd.DataFrame, attrs: dict) -> str:
 
 
 def render_site(db_path: Path, reports_dir: Path, out_dir: Path) -> Path:
-    """Render every page in reports_dir/pages to out_dir/site (HTML) and out_dir/markdown."""
+    """Render every page in reports_dir/pages to out_dir/site (HTML) and out_dir/markdown.
+
+    Pages are rendered into a temporary folder inside out_dir; the previous
+    site and markdown are replaced only after every page rendered.
+    """
     if not db_path.exists():
         raise ReportError(f"no warehouse at {db_path}: run `marketing-engine build` first")
     pages = sorted(
@@ -502,15 +680,28 @@ def render_site(db_path: Path, reports_dir: Path, out_dir: Path) -> Path:
         raise ReportError(f"no pages in {reports_dir / 'pages'}")
     for page in pages:
         check_marts_only(page)
-    site, md_dir = out_dir / "site", out_dir / "markdown"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".render-", dir=out_dir) as staging:
+        staged = Path(staging)
+        _render_into(db_path, reports_dir, pages, staged / "site", staged / "markdown")
+        for name in ("site", "markdown"):
+            target = out_dir / name
+            if target.exists():
+                shutil.rmtree(target)
+            (staged / name).rename(target)
+    return out_dir / "site" / "index.html"
+
+
+def _render_into(
+    db_path: Path, reports_dir: Path, pages: list[Page], site: Path, md_dir: Path
+) -> None:
     for directory in (site, md_dir):
-        if directory.exists():
-            shutil.rmtree(directory)
         (directory / "images").mkdir(parents=True)
     shutil.copytree(reports_dir / "assets", site / "assets")
     env = make_environment(reports_dir / "templates")
     layout = env.get_template("layout.html")
     nav = [{"slug": p.slug, "title": p.title} for p in pages]
+    manifest = []
     with duckdb.connect(str(db_path), read_only=True) as con:
         for page in pages:
             rendered = render_page(page, run_queries(con, page), env, site / "images")
@@ -525,6 +716,15 @@ def render_site(db_path: Path, reports_dir: Path, out_dir: Path) -> Path:
                 )
             )
             (md_dir / f"{page.slug}.md").write_text(f"# {page.title}\n\n{rendered.markdown}\n")
+            manifest.append(
+                {
+                    "page": page.slug,
+                    "file": f"{target}.html",
+                    "title": page.title,
+                    "notice": rendered.notice,
+                    "figures": rendered.figures,
+                }
+            )
+    (site / "figures.json").write_text(json.dumps({"pages": manifest}, indent=2) + "\n")
     for image in (site / "images").iterdir():
         shutil.copy(image, md_dir / "images" / image.name)
-    return site / "index.html"

@@ -37,7 +37,11 @@ def inputs():
         }
     )
     features = pd.DataFrame(
-        {"customer_id": ["a", "b", "c", "d"], "coupon_burn_rate": [0.9, 0.7, 0.1, 0.1]}
+        {
+            "customer_id": ["a", "b", "c", "d"],
+            "coupon_claims": [10, 10, 10, 0],
+            "coupon_burn_rate": [0.9, 0.7, 0.1, 0.0],
+        }
     )
     category_revenue = pd.DataFrame(
         {
@@ -70,3 +74,20 @@ def test_insights_are_three_to_five_factual_sentences(inputs):
     assert any("redeem coupons more often" in s for s in sentences)
     lapsed = profiles.loc[1, "insights"]
     assert "100% are flagged at churn risk" in lapsed
+
+
+def test_burn_rate_is_claims_burnt_over_claims_like_the_coupons_page(inputs):
+    """Pooled, as rpt_coupon_kpis: d never claimed, so d is no 0% burner."""
+    profiles = profile_clusters(*inputs).set_index("cluster_id")
+    assert profiles.loc[0, "coupon_burn_rate"] == pytest.approx(16 / 20)
+    assert profiles.loc[1, "coupon_burn_rate"] == pytest.approx(1 / 10)
+    # overall 17 of 30 claims burnt (the per-customer mean would say 42.5%)
+    assert "(80% vs 57% of claims burnt)" in profiles.loc[0, "insights"]
+
+
+def test_no_claims_gives_no_burn_rate(inputs):
+    assigned, customers, features, category_revenue = inputs
+    features = features.assign(coupon_claims=0, coupon_burn_rate=0.0)
+    profiles = profile_clusters(assigned, customers, features, category_revenue)
+    assert profiles["coupon_burn_rate"].isna().all()
+    assert not profiles["insights"].str.contains("coupons").any()

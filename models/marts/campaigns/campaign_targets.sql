@@ -26,7 +26,9 @@ affinity as (
 buyers as (
     select
         customers.*,
-        features.coupon_burn_rate
+        features.coupon_claims,
+        features.coupon_claims * features.coupon_burn_rate
+            as coupon_claims_burnt
     from customers
     inner join features
         on customers.customer_id = features.customer_id
@@ -36,7 +38,10 @@ segments as (
     select
         rfm_segment,
         count(*) as customers,
-        avg(coupon_burn_rate) as coupon_burn_rate,
+        -- pooled: claims burnt / claims, NULL without claims (as the
+        -- Coupons page and cluster profiles)
+        sum(coupon_claims_burnt) / nullif(sum(coupon_claims), 0)
+            as coupon_burn_rate,
         avg(discounted_revenue_share) as discounted_revenue_share,
         avg(case when is_churn_risk then 1.0 else 0.0 end) as churn_risk_share,
         avg(p_alive) as mean_p_alive,
@@ -50,7 +55,10 @@ segments as (
 
 averages as (
     select
-        avg(coupon_burn_rate) as coupon_burn_rate,
+        -- pooled: claims burnt / claims, NULL without claims (as the
+        -- Coupons page and cluster profiles)
+        sum(coupon_claims_burnt) / nullif(sum(coupon_claims), 0)
+            as coupon_burn_rate,
         avg(discounted_revenue_share) as discounted_revenue_share,
         avg(monetary) as historical_clv,
         sum(monetary) / nullif(sum(frequency), 0) as aov,

@@ -1,0 +1,172 @@
+"""Every figure the report shows is a mart figure that an independent query confirms.
+
+The report is rendered with `marketing-engine report` on a build and every
+figure in site/figures.json is recomputed by tests/integration/report_checks.py
+from the core dims and facts, never with the page's SQL. A page that falls back
+to a notice on the full sample fails. With only customers.csv and
+transactions.csv every page still renders, says which file would fill it, and
+no link is dead.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from marketing_engine.generate import GeneratorConfig, generate
+from tests.conftest import run_cli
+from tests.integration.report_checks import check_report_figures, dead_links
+
+
+def _render(build_dir: Path, out: Path) -> Path:
+    result = run_cli(
+        build_dir, "report", "--db", str(build_dir / "marketing.duckdb"), "--out", str(out)
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    return out / "site"
+
+
+def _manifest(site: Path) -> dict[str, dict]:
+    return {page["page"]: page for page in json.loads((site / "figures.json").read_text())["pages"]}
+
+
+@pytest.fixture(scope="module")
+def sample_site(sample_build, tmp_path_factory) -> Path:
+    return _render(sample_build, tmp_path_factory.mktemp("sample_report"))
+
+
+def test_every_sample_figure_matches_an_independent_query(sample_build, sample_site):
+    assert check_report_figures(sample_site, sample_build / "build.duckdb") == []
+
+
+def test_every_sample_page_shows_its_figures_and_no_notice(sample_site):
+    pages = _manifest(sample_site)
+    assert len(pages) == len(list(sample_site.glob("*.html")))
+    for slug, page in pages.items():
+        assert page["notice"] is None, slug
+        assert page["figures"], f"page {slug} shows no recorded figure"
+
+
+def test_churn_headline_counts_each_customer_once(sample_build, sample_site, warehouse):
+    """The page once cross-joined dim_customers with the cohorts: 196,020 of 2,000."""
+    (figure,) = [
+        f
+        for f in _manifest(sample_site)["churn_retention"]["figures"]
+        if f["column"] == "high_value_at_risk_customers"
+    ]
+    customers = warehouse.execute("select count(*) from marts.dim_customers").fetchone()[0]
+    assert 0 < figure["value"] <= customers
+    assert (
+        f"{figure['shown']} high-value customers"
+        in (sample_site / "churn_retention.html").read_text()
+    )
+
+
+def test_coupon_burn_rate_is_one_measure_across_marts(warehouse):
+    """Claims burnt / claims everywhere: the Coupons page said 54%, cluster insights 33%
+    (a mean of per-customer rates that counted customers without a claim as 0)."""
+    pooled = """
+        select {group}, count(*) filter (where coupons.coupon_status = 'burnt') * 1.0
+               / count(*) as burn_rate
+        from staging.stg_shop__coupons as coupons
+        inner join {members} as members on coupons.customer_id = members.customer_id
+        group by {group}
+    """
+    clusters = dict(
+        warehouse.execute(
+            pooled.format(
+                group="cluster_id",
+                members="(select * from marts.cluster_assignments where is_primary)",
+            )
+        ).fetchall()
+    )
+    shown = dict(
+        warehouse.execute(
+            "select cluster_id, coupon_burn_rate from marts.cluster_profiles where is_primary"
+        ).fetchall()
+    )
+    assert shown.keys() == clusters.keys()
+    for cluster_id, rate in clusters.items():
+        assert shown[cluster_id] == pytest.approx(rate)
+    segments = dict(
+        warehouse.execute(
+            pooled.format(group="rfm_segment", members="marts.dim_customers")
+        ).fetchall()
+    )
+    targets = dict(
+        warehouse.execute(
+            "select rfm_segment, coupon_burn_rate from marts.campaign_targets"
+        ).fetchall()
+    )
+    for segment, rate in targets.items():
+        if segment in segments:
+            assert rate == pytest.approx(segments[segment]), segment
+        else:  # no claim in the segment: no burn rate, never 0
+            assert rate is None, segment
+
+
+def test_sample_site_has_no_dead_link(sample_site):
+    assert dead_links(sample_site) == []
+
+
+@pytest.fixture(scope="module")
+def two_table_build(tmp_path_factory) -> Path:
+    """A build from customers.csv and transactions.csv only (the minimal contract)."""
+    workdir = tmp_path_factory.mktemp("two_tables")
+    raw = workdir / "raw"
+    generate(GeneratorConfig(customers=150, seed=5, dirty_rows=False), raw, "csv")
+    for path in raw.iterdir():
+        if path.name not in {"customers.csv", "transactions.csv"}:
+            path.unlink()
+    result = run_cli(workdir, "build", "--raw-data-dir", str(raw))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return workdir
+
+
+def test_two_tables_render_every_page_with_a_sentence_naming_the_file(two_table_build, tmp_path):
+    site = _render(two_table_build, tmp_path / "out")
+    pages = _manifest(site)
+    for page in pages.values():
+        assert (site / page["file"]).is_file()
+    assert pages["coupons"]["notice"] == (
+        "Add coupons.csv to your raw data folder to see coupon activity."
+    )
+    assert "coupons.csv" in (site / "coupons.html").read_text()
+    assert "events.csv and offers.csv" in pages["messages"]["notice"]
+    campaigns = " ".join((site / "campaigns.html").read_text().split())
+    assert "Add campaign_sends.csv and campaign_responses.csv" in campaigns
+    assert dead_links(site) == []
+    # the figures the pages do show are still right
+    problems = [
+        p
+        for p in check_report_figures(site, two_table_build / "build.duckdb")
+        if "shows a notice" not in p
+    ]
+    assert problems == []
+
+
+# --- CDNOW: the fixtures `cdnow_build` and `cdnow_shifted_build` come from the
+# history helper's branch (tests/integration/conftest.py). Until that is merged
+# these tests skip; after the merge they run the same checks on real data.
+
+
+@pytest.mark.parametrize("fixture", ["cdnow_build", "cdnow_shifted_build"])
+def test_every_cdnow_figure_matches_an_independent_query(request, fixture, tmp_path):
+    try:
+        build_dir = request.getfixturevalue(fixture)
+    except pytest.FixtureLookupError:
+        pytest.skip(f"fixture {fixture} not on this branch yet (history helper adds it)")
+    site = _render(build_dir, tmp_path / "out")
+    assert dead_links(site) == []
+    problems = [
+        p
+        for p in check_report_figures(site, build_dir / "build.duckdb")
+        if "shows a notice" not in p
+    ]
+    assert problems == []
+    notices = {slug: page["notice"] for slug, page in _manifest(site).items() if page["notice"]}
+    # CDNOW has only customers and transactions: coupon and message pages say which file
+    assert set(notices) <= {"coupons", "messages"}, notices
