@@ -106,9 +106,12 @@ def test_a_failed_publish_leaves_the_serving_file(sample_build, tmp_path):
 
 
 def publish_workdir(sample_build: Path, tmp_path: Path) -> Path:
-    """tmp_path with a copy of the build file, its manifest and the serving file."""
-    for name in ("build.duckdb", "marketing.duckdb"):
-        shutil.copy(sample_build / name, tmp_path / name)
+    """tmp_path with a copy of the build file, its status record, manifest and serving file.
+
+    copy2 keeps the build file's mtime, which its status record checks.
+    """
+    for name in ("build.duckdb", "build.status.json", "marketing.duckdb"):
+        shutil.copy2(sample_build / name, tmp_path / name)
     (tmp_path / "target").mkdir()
     shutil.copy(sample_build / "target" / "manifest.json", tmp_path / "target")
     return tmp_path / "marketing.duckdb"
