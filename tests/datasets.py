@@ -45,13 +45,13 @@ def read_cdnow_master() -> pd.DataFrame:
     frame = pd.read_csv(
         cdnow_master_path(),
         sep=r"\s+",
-        header=None,
+        header=0,
         names=["customer_id", "date", "number_of_cds", "dollar_value"],
         dtype=str,
     )
     return pd.DataFrame(
         {
-            "customer_id": frame["customer_id"].astype(int).astype(str),
+            "customer_id": frame["customer_id"].str.strip(),
             "order_date": pd.to_datetime(frame["date"], format="%Y%m%d").dt.date,
             "number_of_cds": frame["number_of_cds"].astype(int),
             "dollar_value": [Decimal(v).quantize(Decimal("0.01")) for v in frame["dollar_value"]],
@@ -92,7 +92,7 @@ def write_cdnow_raw_dir(out_dir: Path, shift_end_to: date | None = None) -> Path
             "unit_price": [f"{p:.2f}" for _, p in pairs],
         }
     )
-    customers = pd.DataFrame({"customer_id": sorted(master["customer_id"].unique(), key=int)})
+    customers = pd.DataFrame({"customer_id": master["customer_id"].drop_duplicates()})
     customers.to_csv(out_dir / "customers.csv", index=False)
     transactions.to_csv(out_dir / "transactions.csv", index=False)
     return out_dir

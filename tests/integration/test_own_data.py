@@ -93,12 +93,31 @@ def test_unreadable_required_file_is_named(tmp_path, raw_dir):
     assert not (tmp_path / "marketing.duckdb").exists()
 
 
-def test_optional_tables_may_be_absent(tmp_path, raw_dir):
+def _mart_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
+    rows = con.execute(
+        "select table_name, column_name, data_type from information_schema.columns"
+        " where table_schema = 'marts' order by table_name, ordinal_position"
+    ).fetchall()
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for table, column, data_type in rows:
+        columns.setdefault(table, []).append((column, data_type))
+    return columns
+
+
+def test_optional_tables_may_be_absent(tmp_path, raw_dir, sample_build):
     for table in OPTIONAL:
         (raw_dir / f"{table}.csv").unlink()
     result = run_cli(tmp_path, "build", "--raw-data-dir", str(raw_dir))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     con = duckdb.connect(str(tmp_path / "marketing.duckdb"), read_only=True)
+    # Every public mart of a full build exists, with the same typed columns.
+    full = duckdb.connect(str(sample_build / "marketing.duckdb"), read_only=True)
+    expected, actual = _mart_columns(full), _mart_columns(con)
+    assert sorted(actual) == sorted(expected)
+    for table, columns in expected.items():
+        assert actual[table] == columns, table
+        untyped = [name for name, data_type in actual[table] if data_type == '"NULL"']
+        assert untyped == [], f"{table}: columns without a type {untyped}"
     assert con.execute("select count(*) from marts.fct_coupon_activity").fetchone()[0] == 0
     assert con.execute("select count(*) from marts.dim_customers").fetchone()[0] == 150
     assert (

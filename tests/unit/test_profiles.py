@@ -37,7 +37,11 @@ def inputs():
         }
     )
     features = pd.DataFrame(
-        {"customer_id": ["a", "b", "c", "d"], "coupon_burn_rate": [0.9, 0.7, 0.1, 0.1]}
+        {
+            "customer_id": ["a", "b", "c", "d"],
+            "coupon_claims": [10, 10, 10, 10],
+            "coupon_burns": [9, 7, 1, 1],
+        }
     )
     category_revenue = pd.DataFrame(
         {
@@ -70,3 +74,22 @@ def test_insights_are_three_to_five_factual_sentences(inputs):
     assert any("redeem coupons more often" in s for s in sentences)
     lapsed = profiles.loc[1, "insights"]
     assert "100% are flagged at churn risk" in lapsed
+
+
+def test_burn_rate_is_burnt_claims_over_claims(inputs):
+    profiles = profile_clusters(*inputs).set_index("cluster_id")
+    assert profiles.loc[0, "coupon_burn_rate"] == pytest.approx(16 / 20)
+    assert "(80% vs 45% of claims burnt)" in profiles.loc[0, "insights"]
+
+
+def test_measures_without_data_are_null_not_zero(inputs):
+    assigned, customers, features, category_revenue = inputs
+    features = features.assign(coupon_claims=0, coupon_burns=0)  # no coupons file
+    # Optional columns absent: dim_customers shows gender and city as 'Unknown'.
+    customers = customers.assign(gender="Unknown", num_kids=None, city_name="Unknown")
+    profiles = profile_clusters(assigned, customers, features, category_revenue)
+    assert profiles["coupon_burn_rate"].isna().all()
+    assert profiles["female_share"].isna().all()
+    assert profiles["share_with_kids"].isna().all()
+    assert profiles["top_city"].isna().all()
+    assert not profiles["insights"].str.contains("coupon").any()

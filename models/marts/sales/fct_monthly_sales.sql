@@ -23,23 +23,25 @@ bounds as (
     cross join reference_date
 ),
 
-months as (
-    {{ dbt.date_spine(
-        'month',
-        "cast('2000-01-01' as date)",
-        "cast('2100-01-01' as date)",
-    ) }}
+month_offsets as (
+    -- 2,400 months (200 years) from the first order's month, cut at the last;
+    -- assert_fct_monthly_sales__every_month fails loudly if that is too few.
+    {{ dbt.generate_series(2400) }}
 ),
 
 calendar as (
     select
-        cast(months.date_month as date) as month_start,
+        cast(
+            {{ dbt.dateadd('month', 'month_offsets.generated_number - 1',
+                'bounds.first_month') }} as date
+        ) as month_start,
         bounds.as_of_date
-    from months
+    from month_offsets
     cross join bounds
     where
-        months.date_month >= bounds.first_month
-        and months.date_month <= bounds.end_month
+        {{ dbt.dateadd('month', 'month_offsets.generated_number - 1',
+            'bounds.first_month') }}
+        <= bounds.end_month
 ),
 
 monthly as (
