@@ -6,7 +6,6 @@ the report's "Insights" button and the message prompts.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 PROFILE_COLUMNS = [
@@ -208,5 +207,15 @@ def profile_clusters(
             "insights",
         )
     ]
-    profiles[numeric] = profiles[numeric].astype(float).replace({np.nan: None})
+    # Nullable types: a measure nobody's data gives is NULL in a typed column.
+    profiles[numeric] = profiles[numeric].astype(float).astype("Float64")
+    text = [
+        "algorithm",
+        "cluster_name",
+        "top_categories",
+        "top_income_band",
+        "top_city",
+        "insights",
+    ]
+    profiles[text] = profiles[text].astype("string")
     return profiles

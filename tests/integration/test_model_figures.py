@@ -115,3 +115,35 @@ def test_burn_rate_is_burnt_claims_over_claims_in_clusters_and_targets(sample_bu
         assert table["expected"].notna().any()
         assert (table["coupon_burn_rate"] - table["expected"]).abs().max() < 1e-9
         assert (table["coupon_burn_rate"].isna() == table["expected"].isna()).all()
+
+
+def test_gross_margin_without_product_costs_is_null_not_revenue(cdnow):
+    con = _connect(cdnow)
+    for table, where in [
+        ("fct_orders", ""),
+        ("fct_monthly_sales", " where orders > 0"),
+        ("dim_customers", " where frequency > 0"),
+        ("fct_segment_kpis", " where customers > 0"),
+    ]:
+        known = con.execute(
+            f"select count(gross_margin), count(*) from marts.{table}{where}"
+        ).fetchone()
+        assert known[0] == 0 and known[1] > 0, table
+
+
+def test_gross_margin_is_revenue_minus_cost_where_costs_are_known(sample_build):
+    con = duckdb.connect(str(sample_build / "build.duckdb"), read_only=True)
+    # Independent: staged lines and products, not fct_order_lines.
+    expected = con.execute(
+        "select sum(lines.quantity * lines.unit_price - lines.discount_amount"
+        " - lines.quantity * products.unit_cost), count(*) - count(products.unit_cost)"
+        " from staging.stg_shop__order_lines as lines"
+        " left join staging.stg_shop__products as products"
+        "  on lines.product_id = products.product_id"
+    ).fetchone()
+    assert expected[1] == 0, "the sample should have a cost for every line"
+    total = con.execute("select sum(gross_margin) from marts.fct_orders").fetchone()[0]
+    assert (
+        abs(float(total) - float(expected[0]))
+        < 0.01 * con.execute("select count(*) from marts.fct_orders").fetchone()[0]
+    )

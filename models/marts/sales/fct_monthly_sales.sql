@@ -55,7 +55,9 @@ monthly as (
         sum(net_revenue) as revenue,
         sum(case when is_first_order then net_revenue else 0 end)
             as new_customer_revenue,
-        sum(gross_margin) as gross_margin,
+        case
+            when count(gross_margin) = count(*) then sum(gross_margin)
+        end as gross_margin,
         sum(discount_amount) as discount_amount
     from orders
     group by 1
@@ -76,8 +78,12 @@ final as (
             coalesce(monthly.revenue, 0)
             - coalesce(monthly.new_customer_revenue, 0) as decimal(18, 2)
         ) as returning_customer_revenue,
-        cast(coalesce(monthly.gross_margin, 0) as decimal(18, 2))
-            as gross_margin,
+        cast(
+            case
+                when monthly.month_start is null then 0
+                else monthly.gross_margin
+            end as decimal(18, 2)
+        ) as gross_margin,
         cast(coalesce(monthly.discount_amount, 0) as decimal(18, 2))
             as discount_amount,
         cast(monthly.revenue / nullif(monthly.orders, 0) as decimal(18, 2))
