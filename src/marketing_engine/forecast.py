@@ -121,12 +121,13 @@ def regression_forecast(history: pd.Series, horizon: int) -> pd.DataFrame:
         out[f"lower_{level}"] = back(prediction - t * spread)
         out[f"upper_{level}"] = back(prediction + t * spread)
     out["model"] = "log_linear_trend_seasonal" if seasonal else "log_linear_trend"
-    out["note"] = (
+    note = (
         f"{len(negative)} month(s) with negative net revenue (returns above sales), first "
         f"{negative.index[0]:%Y-%m}, counted as 0"
         if len(negative)
         else None
     )
+    out["note"] = pd.Series([note] * len(out), dtype="string")
     return out
 
 
@@ -176,7 +177,7 @@ def backtest(series: pd.Series, settings: ForecastSettings) -> pd.DataFrame:
     table["is_best"] = table.apply(
         lambda row: best.loc[row["horizon_months"], "model"] == row["model"], axis=1
     )
-    table["note"] = None
+    table["note"] = pd.Series([None] * len(table), dtype="string")
     for _, group in table.groupby("horizon_months"):
         regression = group[group["model"] == "regression"].iloc[0]
         losses = [
