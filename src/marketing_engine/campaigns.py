@@ -254,13 +254,24 @@ RESULT_COLUMNS = [
 ]
 
 
+def _result_type(column: str) -> str:
+    """Column type of the results table, so an empty one is typed too."""
+    if column in ("campaign_id", "segment_name", "offer_id", "variant", "source", "ab_winner"):
+        return "string"
+    if column in ("sends", "delivered", "opens", "clicks", "conversions", "holdout_customers"):
+        return "int64"
+    if column == "is_winner":
+        return "bool"
+    return "float64"
+
+
 def results(
     outcomes: pd.DataFrame, discount_pct: pd.Series, settings: CampaignSettings
 ) -> pd.DataFrame:
     """One row per campaign x segment x offer x variant; see the module docstring."""
     rows = []
     if outcomes.empty:
-        return pd.DataFrame(columns=RESULT_COLUMNS)
+        return pd.DataFrame({c: pd.Series(dtype=_result_type(c)) for c in RESULT_COLUMNS})
     outcomes = outcomes.assign(revenue=outcomes["revenue"].astype(float))
     keys = ["campaign_id", "segment_name", "offer_id"]
     for (campaign, segment, offer), group in outcomes.groupby(keys, sort=True):

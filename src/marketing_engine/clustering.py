@@ -324,34 +324,64 @@ def cluster_id_origin(
 # --- names ------------------------------------------------------------------------------
 
 
+def _mid_rank(population: np.ndarray, value: float) -> float:
+    """Share of the population below `value` plus half the share equal to it (0..1)."""
+    return float((population < value).mean() + (population == value).mean() / 2)
+
+
 def name_clusters(frame: pd.DataFrame, labels: np.ndarray) -> dict[int, str]:
-    """A readable name per cluster from its median recency, frequency and spend vs everyone's."""
+    """A readable name per cluster, from where its medians rank among all customers.
+
+    Every word is a claim about the cluster's own figures against the population's,
+    so a name cannot contradict its profile (cluster_profiles is checked against
+    these rules by tests/dbt/assert_cluster_profiles__names_match_figures.sql):
+
+    A median's rank is the share of all customers below it (ties count half).
+
+    - "Active" / "Steady": median recency below everyone's median (ranked in the
+      most recent third: Active) and fewer than half flagged at churn risk
+      (is_churn_risk, when the frame has it); "Lapsed": median recency above
+      everyone's median, and ranked in the least recent third or half or more at
+      churn risk; "Cooling": the rest.
+    - "big/high spenders": median monetary above everyone's median and ranked in
+      the top third; "frequent"/"loyal": the same for frequency; "occasional
+      buyers": median monetary below everyone's, in the bottom third, and median
+      frequency not above everyone's; "light spenders": median monetary below
+      everyone's, in the bottom third; "mid-value shoppers": the rest.
+    """
+    figures = frame[["recency_days", "frequency", "monetary"]].astype(float)
+    overall = figures.median()
+    churn = frame["is_churn_risk"].astype(float) if "is_churn_risk" in frame else None
     names: dict[int, str] = {}
-    overall = frame[["recency_days", "frequency", "monetary"]].astype(float).median()
     for cluster in sorted(c for c in np.unique(labels) if c != NOISE):
-        members = frame.loc[labels == cluster, ["recency_days", "frequency", "monetary"]]
-        median = members.astype(float).median()
-        recency_ratio = (median["recency_days"] + 1) / (overall["recency_days"] + 1)
-        value_ratio = (median["monetary"] + 1) / (overall["monetary"] + 1)
-        frequency_ratio = (median["frequency"] + 1) / (overall["frequency"] + 1)
-        activity = (
-            "Lapsed"
-            if recency_ratio > 2.5
-            else "Cooling"
-            if recency_ratio > 1.3
-            else "Active"
-            if recency_ratio < 0.6
-            else "Steady"
-        )
-        if value_ratio > 2 and frequency_ratio > 1.5:
+        members = labels == cluster
+        median = figures[members].median()
+        rank = {
+            column: _mid_rank(figures[column].to_numpy(), median[column])
+            for column in figures.columns
+        }
+        at_risk = churn is not None and churn[members].mean() >= 0.5
+        more_recent = median["recency_days"] < overall["recency_days"]
+        if more_recent and not at_risk:
+            activity = "Active" if rank["recency_days"] <= 1 / 3 else "Steady"
+        elif median["recency_days"] > overall["recency_days"] and (
+            rank["recency_days"] >= 2 / 3 or at_risk
+        ):
+            activity = "Lapsed"
+        else:
+            activity = "Cooling"
+        high_spend = median["monetary"] > overall["monetary"] and rank["monetary"] >= 2 / 3
+        frequent = median["frequency"] > overall["frequency"] and rank["frequency"] >= 2 / 3
+        low_spend = median["monetary"] < overall["monetary"] and rank["monetary"] <= 1 / 3
+        if high_spend and frequent:
             value = "loyal big spenders"
-        elif value_ratio > 1.5:
+        elif high_spend:
             value = "high spenders"
-        elif frequency_ratio > 1.5:
+        elif frequent:
             value = "frequent shoppers"
-        elif frequency_ratio < 0.75 and value_ratio < 0.5:
+        elif low_spend and median["frequency"] <= overall["frequency"]:
             value = "occasional buyers"
-        elif value_ratio < 0.6:
+        elif low_spend:
             value = "light spenders"
         else:
             value = "mid-value shoppers"

@@ -6,7 +6,6 @@ the report's "Insights" button and the message prompts.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 PROFILE_COLUMNS = [
@@ -39,9 +38,27 @@ PROFILE_COLUMNS = [
 ]
 
 
+UNKNOWN = "Unknown"  # what dim_customers shows for a missing gender or city
+
+
 def _top(series: pd.Series) -> str | None:
-    counts = series.dropna().value_counts()
+    counts = series[series != UNKNOWN].dropna().value_counts()
     return None if counts.empty else str(counts.index[0])
+
+
+def _known(value) -> bool:
+    return value is not None and not pd.isna(value)
+
+
+def _share(flags: pd.Series, known: pd.Series) -> float | None:
+    """Share of `flags` among rows where the underlying value is known; None if none is."""
+    return float(flags[known].mean()) if known.any() else None
+
+
+def _burn_rate(group: pd.DataFrame) -> float | None:
+    """Burnt claims / claims (one definition with the coupon marts); None without claims."""
+    claims = group["coupon_claims"].sum()
+    return float(group["coupon_burns"].sum() / claims) if claims else None
 
 
 def _ratio_phrase(value: float, reference: float) -> str:
@@ -57,9 +74,13 @@ def _ratio_phrase(value: float, reference: float) -> str:
 
 def insights(row: pd.Series, overall: pd.Series) -> list[str]:
     """3-5 factual sentences about one cluster compared with all customers."""
+    revenue = (
+        f"bring {row['revenue_share']:.0%} of net revenue"
+        if _known(row["revenue_share"])
+        else "bring no share of net revenue (the base's net revenue is zero)"
+    )
     sentences = [
-        f"{row['customers']:,} customers ({row['customer_share']:.0%} of the base) bring "
-        f"{row['revenue_share']:.0%} of net revenue.",
+        f"{row['customers']:,} customers ({row['customer_share']:.0%} of the base) {revenue}.",
         f"They order {row['orders_per_month']:.2f} times a month, "
         f"{_ratio_phrase(row['orders_per_month'], overall['orders_per_month'])} the average; "
         f"the median customer last ordered {row['median_recency_days']:.0f} days ago and "
@@ -71,10 +92,10 @@ def insights(row: pd.Series, overall: pd.Series) -> list[str]:
         sentences.append(f"Preferred categories: {row['top_categories']}.")
     burn, overall_burn = row["coupon_burn_rate"], overall["coupon_burn_rate"]
     if (
-        pd.notna(burn)
-        and pd.notna(overall_burn)
-        and overall_burn
-        and abs(burn - overall_burn) / overall_burn > 0.15
+        _known(burn)
+        and _known(overall_burn)
+        and overall_burn > 0
+        and (abs(burn - overall_burn) / overall_burn > 0.15)
     ):
         direction = "more" if burn > overall_burn else "less"
         sentences.append(
@@ -82,12 +103,6 @@ def insights(row: pd.Series, overall: pd.Series) -> list[str]:
             f"{overall_burn:.0%} of claims burnt)."
         )
     return sentences
-
-
-def _pooled_burn_rate(frame: pd.DataFrame) -> float:
-    """Share of claimed coupons that were burnt; NaN when nothing was claimed."""
-    claims = frame["coupon_claims"].sum()
-    return float(frame["coupon_claims_burnt"].sum() / claims) if claims else float("nan")
 
 
 def profile_clusters(
@@ -102,27 +117,24 @@ def profile_clusters(
     customers: dim_customers columns (recency_days, frequency, monetary,
     orders_per_month, discounted_revenue_share, gender, age_years, num_kids,
     income_band, city_name, is_churn_risk).
-    features: customer_id, coupon_burn_rate.
+    features: customer_id, coupon_claims, coupon_burns.
+
+    A measure that cannot be computed is None, never 0: coupon burn rate without
+    claims, female share without any known gender, share with kids without any
+    known num_kids.
     category_revenue: customer_id, category, revenue.
     """
     customers = customers.drop(columns=["cluster_id", "cluster_name"], errors="ignore")
     base = customers.merge(
-        features[["customer_id", "coupon_claims", "coupon_burn_rate"]],
-        on="customer_id",
-        how="inner",
+        features[["customer_id", "coupon_claims", "coupon_burns"]], on="customer_id", how="inner"
     )
-    # Pooled burn rate (claims burnt / claims), as on the Coupons page: customers
-    # without a claim do not count as 0% burners.
-    base["coupon_claims"] = base["coupon_claims"].astype(float)
-    base["coupon_claims_burnt"] = (
-        base["coupon_claims"] * base["coupon_burn_rate"].astype(float)
-    ).round()
     for column in (
         "recency_days",
         "frequency",
         "monetary",
         "orders_per_month",
-        "coupon_burn_rate",
+        "coupon_claims",
+        "coupon_burns",
         "discounted_revenue_share",
         "age_years",
     ):
@@ -131,7 +143,7 @@ def profile_clusters(
         {
             "orders_per_month": base["orders_per_month"].mean(),
             "aov": base["monetary"].sum() / max(base["frequency"].sum(), 1),
-            "coupon_burn_rate": _pooled_burn_rate(base),
+            "coupon_burn_rate": _burn_rate(base),
         }
     )
     total_revenue = base["monetary"].sum()
@@ -152,7 +164,7 @@ def profile_clusters(
                 "customers": len(group),
                 "customer_share": len(group) / total,
                 "revenue": group["monetary"].sum(),
-                "revenue_share": group["monetary"].sum() / total_revenue if total_revenue else 0.0,
+                "revenue_share": group["monetary"].sum() / total_revenue if total_revenue else None,
                 "mean_recency_days": group["recency_days"].mean(),
                 "median_recency_days": group["recency_days"].median(),
                 "mean_frequency": group["frequency"].mean(),
@@ -161,15 +173,18 @@ def profile_clusters(
                 "median_monetary": group["monetary"].median(),
                 "aov": group["monetary"].sum() / max(group["frequency"].sum(), 1),
                 "orders_per_month": group["orders_per_month"].mean(),
-                "coupon_burn_rate": _pooled_burn_rate(group),
+                "coupon_burn_rate": _burn_rate(group),
                 "discounted_revenue_share": group["discounted_revenue_share"].mean(),
                 "churn_risk_share": group["is_churn_risk"].astype(float).mean(),
                 "top_categories": ", ".join(
                     f"{name} {value:.0%}" for name, value in share.head(3).items()
                 ),
-                "female_share": (group["gender"] == "Female").mean(),
+                "female_share": _share(
+                    group["gender"] == "Female",
+                    group["gender"].notna() & (group["gender"] != UNKNOWN),
+                ),
                 "mean_age_years": group["age_years"].mean(),
-                "share_with_kids": (group["num_kids"].fillna(0) > 0).mean(),
+                "share_with_kids": _share(group["num_kids"] > 0, group["num_kids"].notna()),
                 "top_income_band": _top(group["income_band"]),
                 "top_city": _top(group["city_name"]),
             }
@@ -192,5 +207,15 @@ def profile_clusters(
             "insights",
         )
     ]
-    profiles[numeric] = profiles[numeric].astype(float).replace({np.nan: None})
+    # Nullable types: a measure nobody's data gives is NULL in a typed column.
+    profiles[numeric] = profiles[numeric].astype(float).astype("Float64")
+    text = [
+        "algorithm",
+        "cluster_name",
+        "top_categories",
+        "top_income_band",
+        "top_city",
+        "insights",
+    ]
+    profiles[text] = profiles[text].astype("string")
     return profiles

@@ -4,6 +4,7 @@ last good warehouse; optional tables may be absent."""
 from __future__ import annotations
 
 import hashlib
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -93,12 +94,31 @@ def test_unreadable_required_file_is_named(tmp_path, raw_dir):
     assert not (tmp_path / "marketing.duckdb").exists()
 
 
-def test_optional_tables_may_be_absent(tmp_path, raw_dir):
+def _mart_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
+    rows = con.execute(
+        "select table_name, column_name, data_type from information_schema.columns"
+        " where table_schema = 'marts' order by table_name, ordinal_position"
+    ).fetchall()
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for table, column, data_type in rows:
+        columns.setdefault(table, []).append((column, data_type))
+    return columns
+
+
+def test_optional_tables_may_be_absent(tmp_path, raw_dir, sample_build):
     for table in OPTIONAL:
         (raw_dir / f"{table}.csv").unlink()
     result = run_cli(tmp_path, "build", "--raw-data-dir", str(raw_dir))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     con = duckdb.connect(str(tmp_path / "marketing.duckdb"), read_only=True)
+    # Every public mart of a full build exists, with the same typed columns.
+    full = duckdb.connect(str(sample_build / "marketing.duckdb"), read_only=True)
+    expected, actual = _mart_columns(full), _mart_columns(con)
+    assert sorted(actual) == sorted(expected)
+    for table, columns in expected.items():
+        assert actual[table] == columns, table
+        untyped = [name for name, data_type in actual[table] if data_type == '"NULL"']
+        assert untyped == [], f"{table}: columns without a type {untyped}"
     assert con.execute("select count(*) from marts.fct_coupon_activity").fetchone()[0] == 0
     assert con.execute("select count(*) from marts.dim_customers").fetchone()[0] == 150
     assert (
@@ -161,3 +181,38 @@ def test_real_campaign_data_replaces_the_simulation(tmp_path, raw_dir):
         ).fetchone()[0]
         == 0
     )
+
+
+def test_orders_from_1990_to_yesterday_build_every_month(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    yesterday = date.today() - timedelta(days=1)
+    months = pd.date_range("1990-01-01", yesterday, freq="MS")
+    days = [month + pd.Timedelta(days=14) for month in months[:-1]] + [pd.Timestamp(yesterday)]
+    pd.DataFrame({"customer_id": [f"C{i:03d}" for i in range(40)]}).to_csv(
+        raw / "customers.csv", index=False
+    )
+    pd.DataFrame(
+        {
+            "order_id": [f"O{i:05d}" for i in range(len(days))],
+            "customer_id": [f"C{i % 40:03d}" for i in range(len(days))],
+            "ordered_at": [day.date().isoformat() for day in days],
+            "quantity": 1,
+            "unit_price": [f"{10 + i % 7}.50" for i in range(len(days))],
+        }
+    ).to_csv(raw / "transactions.csv", index=False)
+    result = run_cli(tmp_path, "build", "--raw-data-dir", str(raw))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    con = duckdb.connect(str(tmp_path / "marketing.duckdb"), read_only=True)
+    monthly = con.execute(
+        "select month_start, orders from marts.fct_monthly_sales order by month_start"
+    ).df()
+    assert [pd.Timestamp(m) for m in monthly["month_start"]] == list(months)
+    assert (monthly["orders"] == 1).all()
+    assert (
+        con.execute(
+            "select count(*) from marts.sales_forecast where segment = 'All customers'"
+        ).fetchone()[0]
+        == 3
+    )
+    assert con.execute("select count(*) from marts.fct_segment_history").fetchone()[0] > 0

@@ -14,7 +14,9 @@ from marketing_engine.clustering import (
     evaluation_table,
     fit_all,
     knee_index,
+    name_clusters,
 )
+from tests.cluster_names import contradictions
 
 FEATURES = ("recency_days", "frequency", "monetary", "aov", "discounted_revenue_share")
 LOGGED = ("recency_days", "frequency", "monetary", "aov")
@@ -211,3 +213,46 @@ def test_unknown_setting_keys_and_feature_columns_are_named():
         ClusteringConfig.from_mapping({"features": ["recency_days"], "colour": "red"})
     with pytest.raises(KeyError, match="shoe_size"):
         fit_all(synthetic(n_per_group=20), config(features=("shoe_size",)))
+
+
+def _lapsing_base() -> tuple[pd.DataFrame, np.ndarray]:
+    """Like CDNOW: most customers bought once long ago; a few recent, frequent big spenders."""
+    rng = np.random.default_rng(7)
+    sizes = {0: 600, 1: 300, 2: 100}
+    recency = {0: (450, 550), 1: (300, 420), 2: (5, 60)}
+    frequency = {0: (1, 2), 1: (1, 3), 2: (5, 12)}
+    monetary = {0: (10, 40), 1: (20, 80), 2: (300, 900)}
+    parts = []
+    for cluster, size in sizes.items():
+        parts.append(
+            pd.DataFrame(
+                {
+                    "cluster": cluster,
+                    "recency_days": rng.integers(*recency[cluster], size),
+                    "frequency": rng.integers(*frequency[cluster], size),
+                    "monetary": rng.uniform(*monetary[cluster], size).round(2),
+                    "is_churn_risk": rng.random(size) < {0: 0.95, 1: 0.9, 2: 0.05}[cluster],
+                }
+            )
+        )
+    frame = pd.concat(parts, ignore_index=True)
+    return frame, frame["cluster"].to_numpy()
+
+
+@pytest.mark.parametrize("with_churn_flag", [True, False])
+def test_cluster_names_never_contradict_the_figures(with_churn_flag):
+    frame, labels = _lapsing_base()
+    if not with_churn_flag:
+        frame = frame.drop(columns="is_churn_risk")
+    names = name_clusters(frame, labels)
+    population = frame[["recency_days", "frequency", "monetary"]].median().to_dict()
+    for cluster in (0, 1, 2):
+        members = frame[labels == cluster]
+        median = members[["recency_days", "frequency", "monetary"]].median().to_dict()
+        churn = members["is_churn_risk"].mean() if with_churn_flag else None
+        assert contradictions(names[cluster], median, population, churn) == []
+    assert names[2].startswith("Active") and "big spenders" in names[2]
+    if with_churn_flag:
+        assert names[0].startswith("Lapsed")
+        # Median recency below everyone's, but 90% at churn risk: not "Steady".
+        assert names[1].startswith("Cooling")

@@ -39,8 +39,8 @@ def inputs():
     features = pd.DataFrame(
         {
             "customer_id": ["a", "b", "c", "d"],
-            "coupon_claims": [10, 10, 10, 0],
-            "coupon_burn_rate": [0.9, 0.7, 0.1, 0.0],
+            "coupon_claims": [10, 10, 10, 10],
+            "coupon_burns": [9, 7, 1, 1],
         }
     )
     category_revenue = pd.DataFrame(
@@ -76,18 +76,20 @@ def test_insights_are_three_to_five_factual_sentences(inputs):
     assert "100% are flagged at churn risk" in lapsed
 
 
-def test_burn_rate_is_claims_burnt_over_claims_like_the_coupons_page(inputs):
-    """Pooled, as rpt_coupon_kpis: d never claimed, so d is no 0% burner."""
+def test_burn_rate_is_burnt_claims_over_claims(inputs):
     profiles = profile_clusters(*inputs).set_index("cluster_id")
     assert profiles.loc[0, "coupon_burn_rate"] == pytest.approx(16 / 20)
-    assert profiles.loc[1, "coupon_burn_rate"] == pytest.approx(1 / 10)
-    # overall 17 of 30 claims burnt (the per-customer mean would say 42.5%)
-    assert "(80% vs 57% of claims burnt)" in profiles.loc[0, "insights"]
+    assert "(80% vs 45% of claims burnt)" in profiles.loc[0, "insights"]
 
 
-def test_no_claims_gives_no_burn_rate(inputs):
+def test_measures_without_data_are_null_not_zero(inputs):
     assigned, customers, features, category_revenue = inputs
-    features = features.assign(coupon_claims=0, coupon_burn_rate=0.0)
+    features = features.assign(coupon_claims=0, coupon_burns=0)  # no coupons file
+    # Optional columns absent: dim_customers shows gender and city as 'Unknown'.
+    customers = customers.assign(gender="Unknown", num_kids=None, city_name="Unknown")
     profiles = profile_clusters(assigned, customers, features, category_revenue)
     assert profiles["coupon_burn_rate"].isna().all()
-    assert not profiles["insights"].str.contains("coupons").any()
+    assert profiles["female_share"].isna().all()
+    assert profiles["share_with_kids"].isna().all()
+    assert profiles["top_city"].isna().all()
+    assert not profiles["insights"].str.contains("coupon").any()

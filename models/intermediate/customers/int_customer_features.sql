@@ -53,8 +53,7 @@ coupon_use as (
     select
         customer_id,
         count(*) as coupon_claims,
-        avg(case when coupon_status = 'burnt' then 1.0 else 0.0 end)
-            as coupon_burn_rate
+        count(case when coupon_status = 'burnt' then 1 end) as coupon_burns
     from coupons
     group by customer_id
 ),
@@ -68,9 +67,15 @@ final as (
         cast(rfm.aov as double) as aov,
         rfm.tenure_days,
         rfm.orders_per_month,
+        rfm.is_churn_risk,
         coalesce(rfm.discounted_revenue_share, 0) as discounted_revenue_share,
         coalesce(coupon_use.coupon_claims, 0) as coupon_claims,
-        coalesce(coupon_use.coupon_burn_rate, 0) as coupon_burn_rate,
+        coalesce(coupon_use.coupon_burns, 0) as coupon_burns,
+        -- Unknown, not 0, for a customer who never claimed a coupon.
+        cast(
+            coupon_use.coupon_burns * 1.0 / nullif(coupon_use.coupon_claims, 0)
+            as double
+        ) as coupon_burn_rate,
         coalesce(channels.store_share, 0) as store_share,
         coalesce(channels.online_share, 0) as online_share,
         coalesce(channels.app_share, 0) as app_share,

@@ -15,7 +15,9 @@ aggregated as (
         sum(net_revenue) as monetary,
         sum(gross_revenue) as gross_revenue,
         sum(discount_amount) as discount_amount,
-        sum(gross_margin) as gross_margin,
+        case
+            when count(gross_margin) = count(*) then sum(gross_margin)
+        end as gross_margin,
         sum(case when is_discounted then net_revenue else 0 end)
             as discounted_revenue,
         min(order_date) as first_order_date,

@@ -5,8 +5,14 @@
 --   discount       discount-sensitive: coupon burn rate and discounted revenue
 --                  share both above the average customer's;
 --   upsell         orders per customer above average but AOV below average;
---   cross-sell     otherwise: the category most bought with the segment's top
---                  category (highest lift in fct_product_affinity).
+--   cross-sell     otherwise, when there is a category to offer: the one most
+--                  bought with the segment's top category (highest lift in
+--                  fct_product_affinity);
+--   nurture        otherwise (no category pair to recommend): regular contact,
+--                  no specific offer.
+-- Coupon burn rate is burnt claims / claims of the segment's customers, null
+-- when they claimed none (no coupons file, or no claims): not computable, so
+-- the discount rule cannot fire on it.
 with customers as (
     select * from {{ ref('dim_customers') }}
 ),
@@ -27,8 +33,7 @@ buyers as (
     select
         customers.*,
         features.coupon_claims,
-        features.coupon_claims * features.coupon_burn_rate
-            as coupon_claims_burnt
+        features.coupon_burns
     from customers
     inner join features
         on customers.customer_id = features.customer_id
@@ -38,9 +43,7 @@ segments as (
     select
         rfm_segment,
         count(*) as customers,
-        -- pooled: claims burnt / claims, NULL without claims (as the
-        -- Coupons page and cluster profiles)
-        sum(coupon_claims_burnt) / nullif(sum(coupon_claims), 0)
+        sum(coupon_burns) * 1.0 / nullif(sum(coupon_claims), 0)
             as coupon_burn_rate,
         avg(discounted_revenue_share) as discounted_revenue_share,
         avg(case when is_churn_risk then 1.0 else 0.0 end) as churn_risk_share,
@@ -55,9 +58,7 @@ segments as (
 
 averages as (
     select
-        -- pooled: claims burnt / claims, NULL without claims (as the
-        -- Coupons page and cluster profiles)
-        sum(coupon_claims_burnt) / nullif(sum(coupon_claims), 0)
+        sum(coupon_burns) * 1.0 / nullif(sum(coupon_claims), 0)
             as coupon_burn_rate,
         avg(discounted_revenue_share) as discounted_revenue_share,
         avg(monetary) as historical_clv,
@@ -112,7 +113,8 @@ final as (
                 segments.orders_per_customer > averages.orders_per_customer
                 and segments.aov < averages.aov
                 then 'upsell'
-            else 'cross-sell'
+            when cross_sell.cross_sell_category is not null then 'cross-sell'
+            else 'nurture'
         end as recommended_action,
         cross_sell.top_category,
         cross_sell.cross_sell_category,

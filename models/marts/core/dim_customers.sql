@@ -72,7 +72,9 @@ final as (
         rfm.recency_days,
         coalesce(rfm.frequency, 0) as frequency,
         coalesce(rfm.monetary, 0) as monetary,
-        coalesce(rfm.gross_margin, 0) as gross_margin,
+        case
+            when rfm.customer_id is null then 0 else rfm.gross_margin
+        end as gross_margin,
         rfm.aov,
         rfm.tenure_days,
         rfm.orders_per_month,

@@ -18,7 +18,12 @@ aggregated as (
         sum(gross_amount) as gross_revenue,
         sum(discount_amount) as discount_amount,
         sum(net_amount) as net_revenue,
-        sum(net_amount - coalesce(cost_amount, 0)) as gross_margin,
+        -- Unknown (null) unless every line's cost is known: no products file,
+        -- or a product without unit_cost, is not a 100% margin.
+        case
+            when count(cost_amount) = count(*)
+                then sum(net_amount - cost_amount)
+        end as gross_margin,
         bool_or(is_discounted) as is_discounted,
         bool_or(is_return) as has_return,
         min(case when not is_return then ordered_at end) as ordered_at

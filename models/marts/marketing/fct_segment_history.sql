@@ -17,6 +17,11 @@ segment_map as (
     select * from {{ ref('rfm_segment_map') }}
 ),
 
+first_order as (
+    select min(order_date) as first_order_date
+    from orders
+),
+
 offsets as (
     {{ dbt.generate_series(var('segment_history_months')) }}
 ),
@@ -35,13 +40,16 @@ snapshots as (
 periods as (
     -- Orders in [lower, upper) first count at snapshot_index.
     select
-        snapshot_index,
-        snapshot_date as upper_date,
+        snapshots.snapshot_index,
+        snapshots.snapshot_date as upper_date,
         coalesce(
-            lead(snapshot_date) over (order by snapshot_index),
-            cast('1900-01-01' as date)
+            lead(snapshots.snapshot_date) over (
+                order by snapshots.snapshot_index
+            ),
+            first_order.first_order_date
         ) as lower_date
     from snapshots
+    cross join first_order
 ),
 
 bucketed as (

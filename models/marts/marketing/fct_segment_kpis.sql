@@ -66,7 +66,9 @@ aggregated as (
         count(case when frequency >= 1 then 1 end) as buyers,
         count(case when is_churn_risk then 1 end) as churn_risk_customers,
         sum(monetary) as revenue,
-        sum(gross_margin) as gross_margin,
+        case
+            when count(gross_margin) = count(*) then sum(gross_margin)
+        end as gross_margin,
         avg(recency_days) as avg_recency_days
     from labelled
     group by segmentation, segment_name
@@ -89,8 +91,12 @@ final as (
         coalesce(aggregated.customers, 0) as customers,
         coalesce(aggregated.orders, 0) as orders,
         cast(coalesce(aggregated.revenue, 0) as decimal(18, 2)) as revenue,
-        cast(coalesce(aggregated.gross_margin, 0) as decimal(18, 2))
-            as gross_margin,
+        cast(
+            case
+                when aggregated.segment_name is null then 0
+                else aggregated.gross_margin
+            end as decimal(18, 2)
+        ) as gross_margin,
         cast(
             coalesce(aggregated.customers, 0) * 1.0 / totals.total_customers
             as double

@@ -11,7 +11,12 @@ aggregated as (
         count(distinct order_id) as orders,
         count(distinct customer_id) as customers,
         sum(net_amount) as revenue,
-        sum(net_amount - coalesce(cost_amount, 0)) as gross_margin,
+        -- Unknown (null) unless every line's cost is known: no products file,
+        -- or a product without unit_cost, is not a 100% margin.
+        case
+            when count(cost_amount) = count(*)
+                then sum(net_amount - cost_amount)
+        end as gross_margin,
         sum(case when is_discounted then net_amount else 0 end)
             as discounted_revenue
     from order_lines

@@ -23,23 +23,25 @@ bounds as (
     cross join reference_date
 ),
 
-months as (
-    {{ dbt.date_spine(
-        'month',
-        "cast('2000-01-01' as date)",
-        "cast('2100-01-01' as date)",
-    ) }}
+month_offsets as (
+    -- 2,400 months (200 years) from the first order's month, cut at the last;
+    -- assert_fct_monthly_sales__every_month fails loudly if that is too few.
+    {{ dbt.generate_series(2400) }}
 ),
 
 calendar as (
     select
-        cast(months.date_month as date) as month_start,
+        cast(
+            {{ dbt.dateadd('month', 'month_offsets.generated_number - 1',
+                'bounds.first_month') }} as date
+        ) as month_start,
         bounds.as_of_date
-    from months
+    from month_offsets
     cross join bounds
     where
-        months.date_month >= bounds.first_month
-        and months.date_month <= bounds.end_month
+        {{ dbt.dateadd('month', 'month_offsets.generated_number - 1',
+            'bounds.first_month') }}
+        <= bounds.end_month
 ),
 
 monthly as (
@@ -53,7 +55,9 @@ monthly as (
         sum(net_revenue) as revenue,
         sum(case when is_first_order then net_revenue else 0 end)
             as new_customer_revenue,
-        sum(gross_margin) as gross_margin,
+        case
+            when count(gross_margin) = count(*) then sum(gross_margin)
+        end as gross_margin,
         sum(discount_amount) as discount_amount
     from orders
     group by 1
@@ -74,8 +78,12 @@ final as (
             coalesce(monthly.revenue, 0)
             - coalesce(monthly.new_customer_revenue, 0) as decimal(18, 2)
         ) as returning_customer_revenue,
-        cast(coalesce(monthly.gross_margin, 0) as decimal(18, 2))
-            as gross_margin,
+        cast(
+            case
+                when monthly.month_start is null then 0
+                else monthly.gross_margin
+            end as decimal(18, 2)
+        ) as gross_margin,
         cast(coalesce(monthly.discount_amount, 0) as decimal(18, 2))
             as discount_amount,
         cast(monthly.revenue / nullif(monthly.orders, 0) as decimal(18, 2))

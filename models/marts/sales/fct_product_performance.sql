@@ -17,7 +17,12 @@ aggregated as (
         count(distinct order_id) as orders,
         count(distinct customer_id) as customers,
         sum(net_amount) as revenue,
-        sum(net_amount - coalesce(cost_amount, 0)) as gross_margin
+        -- Unknown (null) unless every line's cost is known: no products file,
+        -- or a product without unit_cost, is not a 100% margin.
+        case
+            when count(cost_amount) = count(*)
+                then sum(net_amount - cost_amount)
+        end as gross_margin
     from order_lines
     where product_id is not null
     group by product_id

@@ -44,6 +44,8 @@ def model(dbt, session):
     as_of = pd.Timestamp(customers["as_of_date"].iloc[0]) if len(customers) else pd.Timestamp(0)
     joined = schedule(joined, as_of, timing)
     joined["channel"] = "sms"
+    if joined.empty:  # nobody to message: typed text columns, not NULL-typed ones
+        joined = joined.astype({c: "string" for c in joined.columns if joined[c].dtype == object})
     return (
         joined[
             [

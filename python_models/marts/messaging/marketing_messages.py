@@ -8,4 +8,9 @@ def model(dbt, session):
     settings = MessagingSettings.from_mapping(dbt.config.get("messaging"))
     pairings = dbt.ref("int_message_pairings").df()
     log = dbt.ref("marketing_message_log").df()
-    return current_messages(pairings, log, settings)
+    messages = current_messages(pairings, log, settings)
+    if messages.empty:  # no events or offers: typed text columns, not NULL-typed ones
+        messages = messages.astype(
+            {c: "string" for c in messages.columns if messages[c].dtype == object}
+        )
+    return messages
