@@ -364,3 +364,27 @@ def test_no_usable_transactions_is_its_own_clear_error(tmp_path, defect):
     if defect == "no_readable_date":
         assert "unparseable ordered_at '05/03/2025'" in output and "date_formats" in output
     assert not (tmp_path / "marketing.duckdb").exists()
+
+
+def test_implausible_price_is_flagged_with_few_lines_too(tmp_path):
+    """Under 20 sale lines the MAD rule cannot run; 1000x off the median still flags."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "customers.csv").write_text("customer_id\nC1\nC2\nC3\n")
+    lines = ["order_id,customer_id,ordered_at,quantity,unit_price"]
+    lines += [f"O{i},C{i % 3 + 1},2024-0{i % 9 + 1}-10,1,{12 + i}.50" for i in range(9)]
+    lines.append("O9,C1,2024-09-20,1,1e12")
+    (raw / "transactions.csv").write_text("\n".join(lines) + "\n")
+    result = run_cli(tmp_path, "build", "--raw-data-dir", str(raw))
+    assert "assert_order_lines__prices_plausible.sql returned 2 rows" in result.stdout
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    with duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True) as con:
+        flagged = con.execute(
+            "select row_key, column_name, issue from marts.fct_data_quality_issues "
+            "where issue like 'implausible %' order by column_name"
+        ).fetchall()
+    assert [(key, column) for key, column, _ in flagged] == [
+        ("O9-line", "line_amount"),
+        ("O9-line", "unit_price"),
+    ], flagged
+    assert all("fewer than 20 lines" in issue for _, _, issue in flagged)

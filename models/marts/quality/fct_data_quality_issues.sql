@@ -8,8 +8,10 @@
 -- scale: more than var implausible_mad_multiplier x 1.4826 x MAD (a robust
 -- standard deviation) from the median of all sale lines, and never within
 -- a factor of 10 of the median. A log scale because prices are skewed; the
--- median and MAD because one 1e12 price cannot move them. Needs 20 sale
--- lines; flagged lines stay in every mart (see the warn-level test).
+-- median and MAD because one 1e12 price cannot move them. With fewer than
+-- 20 sale lines the MAD is no guide: a line is then implausible when it is
+-- more than 1000x from the median. Flagged lines stay in every mart (see the
+-- warn-level test).
 with field_issues as (
     select * from {{ ref('stg_shop__data_quality_issues') }}
 ),
@@ -76,19 +78,29 @@ implausible as (
         'implausible ' || logged.column_name || ': '
         || printf('%.3g', power(10, logged.log_value - medians.median_log))
         || ' x the median of ' || printf('%.2f', power(10, medians.median_log))
-        || ' (beyond {{ var("implausible_mad_multiplier") }} robust SDs'
-        || ' on a log scale); row kept' as issue
+        || case
+            when medians.n_lines >= 20
+                then ' (beyond {{ var("implausible_mad_multiplier") }}'
+                    || ' robust SDs on a log scale)'
+            else ' (over 1000x off the median of fewer than 20 lines)'
+        end
+        || '; row kept' as issue
     from logged
     inner join medians
         on logged.column_name = medians.column_name
     inner join spreads
         on logged.column_name = spreads.column_name
     where
-        medians.n_lines >= 20
-        and abs(logged.log_value - medians.median_log) > greatest(
-            {{ var('implausible_mad_multiplier') }} * 1.4826 * spreads.mad_log,
-            1
-        )
+        abs(logged.log_value - medians.median_log) > case
+            when medians.n_lines >= 20
+                then greatest(
+                    {{ var('implausible_mad_multiplier') }}
+                    * 1.4826 * spreads.mad_log,
+                    1
+                )
+            -- too few lines for a spread: only 1000x off the median
+            else 3
+        end
 ),
 
 final as (

@@ -1,7 +1,8 @@
 -- One row: the sales figures report pages show in sentences: next month's
 -- all-customer forecast with its 95% interval (the interval the chart
 -- shades), the top category and channel, and the first backtest caveat of
--- the regression (NULL when it beats both baselines at every horizon).
+-- the regression (NULL when it beats both baselines at every horizon, or
+-- when there is no backtest: backtest_rows = 0, too little history).
 with forecast as (
     select * from {{ ref('sales_forecast') }}
     where segment = 'All customers'
@@ -22,6 +23,10 @@ channels as (
 forecast_length as (
     -- one row even when every input is empty
     select count(*) as forecast_months from forecast
+),
+
+backtest_length as (
+    select count(*) as backtest_rows from backtest
 ),
 
 next_month as (
@@ -64,8 +69,10 @@ final as (
         cast(top_channel.orders as bigint) as top_channel_orders,
         cast(caveat.horizon_months as bigint) as backtest_caveat_horizon_months,
         cast(forecast_length.forecast_months as bigint) as forecast_months,
+        cast(backtest_length.backtest_rows as bigint) as backtest_rows,
         cast(next_month.month_start as date) as next_month_start
     from forecast_length
+    cross join backtest_length
     left join next_month on true
     left join top_category on true
     left join top_channel on true
