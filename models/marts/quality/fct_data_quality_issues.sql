@@ -94,10 +94,10 @@ implausible as (
         abs(logged.log_value - medians.median_log) > case
             when medians.n_lines >= 20
                 then greatest(
-                    {{ var('implausible_mad_multiplier') }}
-                    * 1.4826 * spreads.mad_log,
-                    1
-                )
+                        {{ var('implausible_mad_multiplier') }}
+                        * 1.4826 * spreads.mad_log,
+                        1
+                    )
             -- too few lines for a spread: only 1000x off the median
             else 3
         end
