@@ -292,9 +292,7 @@ def test_too_few_distinct_customers_give_one_cluster_with_a_note(rows):
 
 def test_k_is_capped_by_distinct_customers_and_the_cap_is_noted():
     # 3 distinct points repeated: k_max 7 cannot be reached; k 2 and 3 are tried.
-    frame = _tiny(
-        [(10, 3, 300, 100, 0.0), (200, 1, 50, 50, 0.1), (60, 9, 900, 100, 0.5)] * 2
-    )
+    frame = _tiny([(10, 3, 300, 100, 0.0), (200, 1, 50, 50, 0.1), (60, 9, 900, 100, 0.5)] * 2)
     evaluation = evaluation_table(frame, config())
     sweep = evaluation[evaluation["algorithm"] == "kmeans_sweep"]
     assert sorted(sweep["k"]) == [2, 3]
