@@ -363,6 +363,31 @@ def degraded_results(
                 "there is no campaign_sends file with rows. They are not real outcomes; add "
                 "campaign_sends and campaign_responses files to measure real campaigns."
             )
+    if ("marts", "clv_holdout_validation") in present:
+        rows, converged = con.execute(
+            "select count(*), bool_and(coalesce(is_converged, false)) "
+            "from marts.clv_holdout_validation"
+        ).fetchone()
+        if not rows:
+            degraded.append(
+                "CLV holdout validation is empty: no customer bought in the calibration "
+                "period, so the CLV model's accuracy could not be checked."
+            )
+        elif not converged:
+            degraded.append(
+                "CLV holdout validation comes from a BG/NBD fit on the calibration period "
+                "that did not converge (too few customers or repeat buyers); its predicted "
+                "purchases are not a test of the model."
+            )
+    if ("marts", "cluster_evaluation") in present and "note" in _columns(
+        con, "marts", "cluster_evaluation"
+    ):
+        for (note,) in con.execute(
+            "select distinct note from marts.cluster_evaluation "
+            "where note is not null order by note"
+        ).fetchall():
+            line = f"Clustering: {note}."
+            (degraded if "one cluster" in note else notes).append(line)
     if ("marts", "cluster_assignments") in present and "cluster_id_origin" in _columns(
         con, "marts", "cluster_assignments"
     ):

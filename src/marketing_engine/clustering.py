@@ -18,6 +18,7 @@ current features; a cluster keeps its id while it still matches.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -72,6 +73,7 @@ class AlgorithmFit:
     labels: np.ndarray
     parameters: dict
     inertia: float | None = None
+    note: str | None = None
 
 
 @dataclass
@@ -137,12 +139,61 @@ def _canonical(labels: np.ndarray) -> np.ndarray:
     return np.vectorize(mapping.get, otypes=[int])(labels) if labels.size else labels
 
 
+SWEEP_COLUMNS = {"k": "int64", "inertia": "float64", "silhouette": "float64"}
+
+
+def distinct_points(x: np.ndarray) -> int:
+    """Number of distinct rows (customers with identical features count once)."""
+    return int(np.unique(x, axis=0).shape[0]) if len(x) else 0
+
+
+def k_range(n_points: int, n_distinct: int, config: ClusteringConfig) -> range:
+    """The k KMeans may try: k_min..k_max, capped so every k can be scored by silhouette.
+
+    Silhouette needs 2 <= k <= n - 1 clusters, and k clusters need k distinct points.
+    Empty when the data are too few for k_min clusters.
+    """
+    return range(config.k_min, min(config.k_max, n_points - 1, n_distinct) + 1)
+
+
+def too_few_points_note(n_points: int, n_distinct: int, config: ClusteringConfig) -> str | None:
+    """Plain-words reason when no k in k_min..k_max can be fitted, else None."""
+    if k_range(n_points, n_distinct, config):
+        return None
+    return (
+        f"only {n_points} customers with {n_distinct} distinct feature values: "
+        f"at least {config.k_min + 1} distinct are needed for {config.k_min} clusters; "
+        "everyone is in one cluster"
+    )
+
+
+def single_cluster(algorithm: str, x: np.ndarray, note: str) -> AlgorithmFit:
+    """The fallback fit: every customer in cluster 0, with the reason."""
+    labels = np.zeros(len(x), dtype=int)
+    inertia = float(((x - x.mean(axis=0)) ** 2).sum()) if len(x) else 0.0
+    return AlgorithmFit(algorithm, labels, {"k": 1, "fallback": "single cluster"}, inertia, note)
+
+
 def fit_kmeans(x: np.ndarray, config: ClusteringConfig) -> tuple[AlgorithmFit, pd.DataFrame]:
-    """KMeans for every k in range on a sample; the best silhouette wins; elbow recorded."""
+    """KMeans for every k in range on a sample; the best silhouette wins; elbow recorded.
+
+    Too few distinct customers for k_min clusters: one cluster, with a note saying why.
+    """
     rng = np.random.default_rng(config.random_state)
     sample = x[_sample(len(x), config.fit_sample_size, rng)]
+    n_distinct = distinct_points(sample)
+    ks = k_range(len(sample), n_distinct, config)
+    note = too_few_points_note(len(sample), n_distinct, config)
+    if note is not None:
+        empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in SWEEP_COLUMNS.items()})
+        return single_cluster("kmeans", x, note), empty.assign(is_elbow=False, is_chosen=False)
+    if ks.stop - 1 < config.k_max:
+        note = (
+            f"k tried up to {ks.stop - 1}, not {config.k_max}: only {len(sample)} customers "
+            f"with {n_distinct} distinct feature values"
+        )
     rows, models = [], {}
-    for k in range(config.k_min, min(config.k_max, len(sample) - 1) + 1):
+    for k in ks:
         model = KMeans(n_clusters=k, n_init=4, random_state=config.random_state).fit(sample)
         models[k] = model
         rows.append(
@@ -152,14 +203,16 @@ def fit_kmeans(x: np.ndarray, config: ClusteringConfig) -> tuple[AlgorithmFit, p
                 "silhouette": _silhouette(sample, model.labels_, config),
             }
         )
-    sweep = pd.DataFrame(rows)
+    sweep = pd.DataFrame(rows).astype(SWEEP_COLUMNS)
     sweep["is_elbow"] = False
     sweep.loc[knee_index(sweep["inertia"].to_numpy()), "is_elbow"] = True
-    best_k = int(sweep.loc[sweep["silhouette"].idxmax(), "k"])
+    # A k whose silhouette cannot be computed ranks last; ties go to the smaller k.
+    best_k = int(sweep.loc[sweep["silhouette"].fillna(-np.inf).idxmax(), "k"])
     sweep["is_chosen"] = sweep["k"] == best_k
     best = models[best_k]
     labels = _canonical(best.predict(x))
-    fit = AlgorithmFit("kmeans", labels, {"k": best_k, "n_init": 4}, float(best.inertia_))
+    parameters = {"k": best_k, "n_init": 4}
+    fit = AlgorithmFit("kmeans", labels, parameters, float(best.inertia_), note)
     return fit, sweep
 
 
@@ -232,6 +285,7 @@ def evaluate(fit: AlgorithmFit, x: np.ndarray, config: ClusteringConfig) -> dict
         "calinski_harabasz": None,
         "inertia": fit.inertia,
         "noise_share": float(1 - keep.mean()) if len(keep) else 0.0,
+        "note": fit.note,
     }
     if n_clusters >= 2:
         rng = np.random.default_rng(config.random_state + 3)
@@ -417,11 +471,17 @@ def fit_all(frame: pd.DataFrame, config: ClusteringConfig) -> ClusteringResult:
 def _fit(frame: pd.DataFrame, config: ClusteringConfig) -> ClusteringResult:
     x = prepare_features(frame, config)
     kmeans, sweep = fit_kmeans(x, config)
-    fits = {
-        "kmeans": kmeans,
-        "dbscan": fit_dbscan(x, config),
-        "hierarchical": fit_hierarchical(x, kmeans.parameters["k"], config),
-    }
+    if kmeans.parameters.get("fallback"):
+        # Too few distinct customers to cluster: every algorithm gives one cluster.
+        warnings.warn(f"Clustering: {kmeans.note}.", RuntimeWarning, stacklevel=2)
+        fits = {name: single_cluster(name, x, kmeans.note) for name in ALGORITHMS}
+        fits["kmeans"] = kmeans
+    else:
+        fits = {
+            "kmeans": kmeans,
+            "dbscan": fit_dbscan(x, config),
+            "hierarchical": fit_hierarchical(x, kmeans.parameters["k"], config),
+        }
     rows = [evaluate(fit, x, config) for fit in fits.values()]
     evaluation = pd.DataFrame(rows)
     evaluation["is_primary"] = evaluation["algorithm"] == config.primary_algorithm
@@ -490,6 +550,7 @@ def evaluation_table(
         noise_share=0.0,
         is_primary=False,
         n_customers=len(result.customer_ids),
+        note=None,
     )
     columns = [
         "algorithm",
@@ -505,6 +566,7 @@ def evaluation_table(
         "is_elbow",
         "is_chosen",
         "is_primary",
+        "note",
     ]
     table = pd.concat([chosen[columns], sweep[columns]], ignore_index=True)
     for name in ("silhouette", "davies_bouldin", "calinski_harabasz", "inertia", "noise_share"):
@@ -513,4 +575,5 @@ def evaluation_table(
         table[name] = table[name].astype("Int64")
     for name in ("is_elbow", "is_chosen", "is_primary"):
         table[name] = table[name].astype("boolean")
+    table["note"] = table["note"].astype("string")
     return table

@@ -105,6 +105,10 @@ def fit_bgnbd(x, t_x, T, weights=None) -> Fit:
     """Fit BG/NBD by maximum likelihood; `weights` counts identical customers."""
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     weights = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    if not weights.sum() > 0:
+        # Nothing to fit: report it as a non-converged fit, never raise.
+        params = BgNbdParams(1.0, 1.0, 1.0, 1.0)
+        return Fit(params, float("nan"), False, 0, 0, "no customers to fit BG/NBD on")
     scale = max(float(np.average(T, weights=weights)), 1e-9)
 
     def negative_ll(log_params: np.ndarray) -> float:
@@ -365,6 +369,17 @@ def _parameter_row(model: str, fit: Fit, settings: ClvSettings) -> dict:
     }
 
 
+HOLDOUT_COLUMNS = {
+    "calibration_purchases": "string",
+    "customers": "int64",
+    "mean_predicted": "float64",
+    "mean_actual": "float64",
+    "mae": "float64",
+    "correlation": "float64",
+    "is_converged": "bool",
+}
+
+
 def holdout_validation(calibration: pd.DataFrame, settings: ClvSettings) -> pd.DataFrame:
     """Predicted vs actual holdout repeat purchases by calibration purchase count.
 
@@ -374,6 +389,13 @@ def holdout_validation(calibration: pd.DataFrame, settings: ClvSettings) -> pd.D
     """
     x, t_x, T = in_units(calibration, settings.time_unit)
     fit = fit_bgnbd(x, t_x, T)
+    if fit.n_customers == 0:
+        warnings.warn(
+            f"CLV holdout validation is empty: {fit.message} in the calibration period.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in HOLDOUT_COLUMNS.items()})
     horizon = calibration["holdout_days"].to_numpy(float) / DAYS_PER[settings.time_unit]
     predicted = expected_purchases(fit.params, horizon, x, t_x, T)
     actual = calibration["holdout_purchases"].to_numpy(float)
@@ -396,7 +418,7 @@ def holdout_validation(calibration: pd.DataFrame, settings: ClvSettings) -> pd.D
                 "is_converged": fit.converged,
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).astype(HOLDOUT_COLUMNS)
 
 
 SUMMARY_SQL = """

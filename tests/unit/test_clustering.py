@@ -256,3 +256,46 @@ def test_cluster_names_never_contradict_the_figures(with_churn_flag):
         assert names[0].startswith("Lapsed")
         # Median recency below everyone's, but 90% at churn risk: not "Steady".
         assert names[1].startswith("Cooling")
+
+
+# --- tiny inputs: too few distinct customers degrade to one cluster, never a traceback ---
+
+
+def _tiny(rows: list[tuple[float, float, float, float, float]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(FEATURES))
+    frame.insert(0, "customer_id", [f"C{i}" for i in range(len(frame))])
+    return frame
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [(10, 3, 300, 100, 0.0), (200, 1, 50, 50, 0.1)],  # 2 customers: no k of 2..7 scorable
+        [(10, 3, 300, 100, 0.0)] * 5,  # 5 customers, one distinct point
+        [(10, 3, 300, 100, 0.0)],  # a single customer
+    ],
+)
+def test_too_few_distinct_customers_give_one_cluster_with_a_note(rows):
+    frame = _tiny(rows)
+    with pytest.warns(RuntimeWarning, match="everyone is in one cluster"):
+        table = assignments(frame, config())
+    assert len(table) == len(frame) * 3
+    assert (table["cluster_id"] == 0).all()
+    evaluation = evaluation_table(frame, config(), table)
+    chosen = evaluation[evaluation["algorithm"] != "kmeans_sweep"]
+    assert set(chosen["algorithm"]) == {"kmeans", "dbscan", "hierarchical"}
+    assert (chosen["n_clusters"] == 1).all()
+    assert (chosen["n_customers"] == len(frame)).all()
+    assert chosen["note"].str.contains(f"only {len(frame)} customers").all()
+    assert (evaluation["algorithm"] != "kmeans_sweep").all()  # no k could be tried
+
+
+def test_k_is_capped_by_distinct_customers_and_the_cap_is_noted():
+    # 3 distinct points repeated: k_max 7 cannot be reached; k 2 and 3 are tried.
+    frame = _tiny([(10, 3, 300, 100, 0.0), (200, 1, 50, 50, 0.1), (60, 9, 900, 100, 0.5)] * 2)
+    evaluation = evaluation_table(frame, config())
+    sweep = evaluation[evaluation["algorithm"] == "kmeans_sweep"]
+    assert sorted(sweep["k"]) == [2, 3]
+    kmeans = evaluation[evaluation["algorithm"] == "kmeans"].iloc[0]
+    assert "k tried up to 3, not 7" in kmeans["note"]
+    assert evaluation.loc[evaluation["algorithm"] == "dbscan", "note"].isna().all()

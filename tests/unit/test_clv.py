@@ -183,3 +183,63 @@ def test_holdout_validation_on_cdnow_tracks_actual_purchases(cdnow):
     # More calibration purchases, more predicted holdout purchases.
     predicted = table.drop(index="all")["mean_predicted"]
     assert predicted.is_monotonic_increasing
+
+
+def test_bgnbd_on_no_customers_is_a_non_converged_fit_not_an_error():
+    fit = fit_bgnbd(np.array([]), np.array([]), np.array([]))
+    assert not fit.converged
+    assert fit.n_customers == 0
+    assert "no customers" in fit.message
+
+
+def test_bgnbd_with_zero_weights_is_a_non_converged_fit():
+    fit = fit_bgnbd(np.array([1.0, 0.0]), np.array([3.0, 0.0]), np.array([5.0, 5.0]), [0, 0])
+    assert not fit.converged
+    assert fit.n_customers == 0
+
+
+def test_holdout_validation_with_an_empty_calibration_is_an_empty_typed_table():
+    calibration = pd.DataFrame(
+        {
+            "customer_id": pd.Series(dtype="string"),
+            "x": pd.Series(dtype="int64"),
+            "t_x_days": pd.Series(dtype="int64"),
+            "t_days": pd.Series(dtype="int64"),
+            "mean_repeat_value": pd.Series(dtype="float64"),
+            "first_value": pd.Series(dtype="float64"),
+            "holdout_purchases": pd.Series(dtype="int64"),
+            "holdout_days": pd.Series(dtype="int64"),
+        }
+    )
+    with pytest.warns(RuntimeWarning, match="no customers"):
+        table = holdout_validation(calibration, ClvSettings())
+    assert table.empty
+    assert table.dtypes.astype(str).to_dict() == {
+        "calibration_purchases": "string",
+        "customers": "int64",
+        "mean_predicted": "float64",
+        "mean_actual": "float64",
+        "mae": "float64",
+        "correlation": "float64",
+        "is_converged": "bool",
+    }
+
+
+def test_holdout_validation_of_three_one_time_buyers_reports_non_convergence():
+    calibration = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C3"],
+            "x": [0, 0, 0],
+            "t_x_days": [0, 0, 0],
+            "t_days": [40, 30, 20],
+            "mean_repeat_value": [np.nan] * 3,
+            "first_value": [10.0, 11.0, 12.0],
+            "holdout_purchases": [1, 0, 0],
+            "holdout_days": [60, 60, 60],
+        }
+    )
+    table = holdout_validation(calibration, ClvSettings()).set_index("calibration_purchases")
+    assert list(table.index) == ["0", "all"]
+    assert table.loc["all", "customers"] == 3
+    assert not table["is_converged"].any()
+    assert table.loc["all", "mean_actual"] == pytest.approx(1 / 3)
