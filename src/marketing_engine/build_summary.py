@@ -216,17 +216,44 @@ def _share_text(table: str, threshold, shares: dict) -> str:
     return f"{share:.0%} of its rows ({quarantined:,} of {read:,}) were quarantined, above {limit}"
 
 
-def error_sentence(message: str) -> str:
-    """dbt's error message in one line: the real cause, not only 'Runtime Error in model x'."""
+NOISE = ("Possible Solution", "LINE ", "> in macro", "> called by", "delimiter =", "^^^")
+CSV_FILE = re.compile(r"^\s*file = (.+)$", re.MULTILINE)
+CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+
+
+HEADING = re.compile(r"^[\w ]*Error in \w+ \S+( \(.*\))?$")
+
+
+def error_sentence(message: str, drop_heading: bool = False) -> str:
+    """dbt's error message in one line: the real cause, not only 'Runtime Error in model x'.
+
+    DuckDB's CSV dialect dump and generic hints (set an encoding, ignore_errors) are left
+    out; the file it names is kept. A non-UTF-8 file gets the one fix that works here.
+    """
     lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
+    if drop_heading and len(lines) > 1 and HEADING.match(lines[0]):
+        lines = lines[1:]  # 'Runtime Error in model x (path)': the caller names the node
     if not lines:
         return "no message"
-    text = " ".join(lines)
-    if "utf-8" in text.lower() or "utf8" in text.lower():
-        text += (
-            " Fix: raw CSV files must be UTF-8; re-save the file as UTF-8 (e.g. "
-            "`iconv -f latin1 -t utf-8 in.csv > out.csv`) and build again."
+    file_found = CSV_FILE.search(message or "")
+    csv_file = file_found.group(1).strip() if file_found else None
+    if "not utf-8 encoded" in message.lower():
+        line_found = CSV_LINE.search(message)
+        where = f" (line {line_found.group(1)})" if line_found else ""
+        heading = "" if drop_heading else f"{lines[0]}: "
+        return (
+            f"{heading}{csv_file or 'a raw CSV file'}{where} is not UTF-8 encoded. Fix: "
+            "raw CSV files must be UTF-8; re-save it as UTF-8 (e.g. `iconv -f latin1 -t "
+            "utf-8 in.csv > out.csv`) and build again."
         )
+    kept = []
+    for line in lines:
+        if line.startswith(NOISE):
+            break
+        kept.append(line)
+    text = " ".join(kept or lines[:1])
+    if csv_file and csv_file not in text:
+        text += f" (file {csv_file})"
     return text
 
 
@@ -253,9 +280,8 @@ def explain_results(
         else:
             kind = node.get("resource_type", "node")
             path = node.get("original_file_path", "")
-            sentence = (
-                f"{kind} {node.get('name')} ({path}) could not run: {error_sentence(message)}"
-            )
+            cause = error_sentence(message, drop_heading=True)
+            sentence = f"{kind} {node.get('name')} ({path}) could not run: {cause}"
         explained.append(
             TestExplanation("error" if "error" in status else status, unique_id, sentence)
         )

@@ -210,8 +210,7 @@ def test_explain_results_covers_fail_warn_and_model_errors_but_not_passes():
     assert [e.status for e in explained] == ["fail", "warn", "error"]
     assert explained[0].sentence.startswith("fct_orders.customer_id: 2 rows have no")
     assert explained[2].sentence == (  # the cause, not only "Runtime Error in model x"
-        "model fct_orders (models/marts/core/fct_orders.sql) could not run: "
-        "Runtime Error in model fct_orders Conversion Error"
+        "model fct_orders (models/marts/core/fct_orders.sql) could not run: Conversion Error"
     )
 
 
@@ -409,10 +408,15 @@ def test_the_quarantine_share_warning_shows_the_actual_share():
     assert "44% of its rows (7 of 16) were quarantined, above the 25%" in explained[0].sentence
 
 
-def test_a_latin1_file_error_keeps_the_cause_and_says_to_save_as_utf8():
+def test_a_latin1_file_error_names_the_file_and_says_to_save_as_utf8():
+    # The message dbt-duckdb stores in run_results.json for a Latin-1 customers.csv.
     message = (
-        "Runtime Error in model base_shop__customers (models/staging/shop/base.sql)\n"
-        '  Invalid Input Error: Error in file "/d/customers.csv": not utf-8 encoded'
+        "Runtime Error in model base_shop__customers (models/base_shop__customers.sql)\n"
+        "  Invalid Input Error: CSV Error on Line: 2\n"
+        "  Invalid unicode (byte sequence mismatch) detected. This file is not utf-8 encoded.\n"
+        "  Possible Solution: Enable ignore errors (ignore_errors=true) to skip this row\n"
+        "    file = /d/customers.csv\n"
+        "    delimiter = , (Auto-Detected)\n"
     )
     run_results = {
         "results": [
@@ -420,8 +424,10 @@ def test_a_latin1_file_error_keeps_the_cause_and_says_to_save_as_utf8():
         ]
     }
     sentence = explain_results(run_results, {"nodes": {}}, RAW_COLUMNS)[0].sentence
-    assert "/d/customers.csv" in sentence and "not utf-8 encoded" in sentence
-    assert "must be UTF-8" in sentence
+    assert "/d/customers.csv (line 2) is not UTF-8 encoded. Fix: raw CSV files must be UTF-8" in (
+        sentence
+    )
+    assert "ignore_errors" not in sentence  # DuckDB's hint does not apply to a dbt build
 
 
 DBT_COMPILE_OUTPUT = [
