@@ -542,8 +542,10 @@ def summarize(
             for r in run_results.get("results", [])
             if r["unique_id"].split(".")[0] in ("model", "seed") and r["status"] == "success"
         }
-    elif dbt_error:
-        summary.tests = [TestExplanation("error", "dbt", error_sentence(dbt_error))]
+    elif outcome != "success":
+        fresh = set()  # dbt stopped before running a node: the file holds an older build
+        if dbt_error:
+            summary.tests = [TestExplanation("error", "dbt", error_sentence(dbt_error))]
     if build_db.exists():
         host = os.environ.get("OLLAMA_HOST") or DEFAULT_OLLAMA_HOST
         with duckdb.connect(str(build_db), read_only=True) as con:

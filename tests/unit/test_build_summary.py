@@ -446,7 +446,13 @@ def test_a_compile_error_before_any_node_ran_is_the_summarys_error_line(tmp_path
         "Compilation Error in model stg_shop__order_lines (models/staging/stg.sql)",
         "No usable transactions: /d/transactions.csv has a header but no data rows.",
     ]
-    summary = summarize(tmp_path / "none.duckdb", tmp_path, PROJECT, "failed", None, error)
+    build_db = tmp_path / "build.duckdb"  # an older build's tables, left in the file
+    with duckdb.connect(str(build_db)) as con:
+        con.execute("create schema staging")
+        con.execute("create table staging.base_shop__customers as select 1 as i")
+        con.execute("create table staging.stg_shop__customers as select 1 as i")
+    summary = summarize(build_db, tmp_path, PROJECT, "failed", None, error)
+    assert summary.tables == []  # nothing this run built, so no stale counts
     assert [(t.status, t.sentence) for t in summary.tests] == [("error", error.replace("\n", " "))]
     lines = render(summary)
     assert lines[lines.index("  Errors:") + 1].endswith("has a header but no data rows.")
