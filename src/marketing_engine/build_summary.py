@@ -23,6 +23,7 @@ DEFAULT_OLLAMA_HOST = "http://localhost:11434"
 # Raw table name (var raw_tables) -> the entity of its base_/stg_shop__ models.
 ENTITY_OF = {"transactions": "order_lines"}
 TOP_REASONS = 3
+TOP_FLAGS = 5
 RAW_SEED_PREFIX = "raw_"
 QUOTED = re.compile(r"'[^']*'")
 
@@ -34,6 +35,7 @@ class TableCounts:
     kept: int
     quarantined: int
     top_reasons: list[dict] = field(default_factory=list)
+    other_reasons: int = 0  # distinct reasons beyond top_reasons
 
 
 @dataclass
@@ -111,6 +113,7 @@ def explain_test(
     message: str = "",
     manifest: dict | None = None,
     raw_columns: dict | None = None,
+    shares: dict | None = None,
 ) -> str:
     """One sentence for a failing or warning dbt test: what is wrong, where, and the fix.
 
@@ -186,9 +189,9 @@ def explain_test(
         )
     if name == "quarantine_share_below":
         table = kwargs.get("source_table", "?")
+        share = _share_text(table, kwargs.get("threshold"), shares or {})
         return (
-            f"the {table} file: a larger share of its rows was quarantined than var "
-            "quarantine_warn_share allows (quarantine_share_below test). Fix: read the "
+            f"the {table} file: {share} (quarantine_share_below test). Fix: read the "
             f"reasons in stg_shop__quarantined_rows (source_table = '{table}') and correct "
             "the file."
         )
@@ -200,8 +203,67 @@ def explain_test(
     )
 
 
-def explain_results(run_results: dict, manifest: dict, raw_columns: dict) -> list[TestExplanation]:
-    """A sentence for every failing, erroring or warning node of a dbt run."""
+def _share_text(table: str, threshold, shares: dict) -> str:
+    """'43% of its rows (7 of 16) were quarantined, above the 25% var quarantine_warn_share'."""
+    try:
+        limit = f"the {float(threshold):.0%} that var quarantine_warn_share allows"
+    except (TypeError, ValueError):
+        limit = "what var quarantine_warn_share allows"
+    if table not in shares:
+        return f"a larger share of its rows was quarantined than {limit}"
+    quarantined, read = shares[table]
+    share = quarantined / read if read else 0.0
+    return f"{share:.0%} of its rows ({quarantined:,} of {read:,}) were quarantined, above {limit}"
+
+
+NOISE = ("Possible Solution", "LINE ", "> in macro", "> called by", "delimiter =", "^^^")
+CSV_FILE = re.compile(r"^\s*file = (.+)$", re.MULTILINE)
+CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+
+
+HEADING = re.compile(r"^[\w ]*Error in \w+ \S+( \(.*\))?$")
+
+
+def error_sentence(message: str, drop_heading: bool = False) -> str:
+    """dbt's error message in one line: the real cause, not only 'Runtime Error in model x'.
+
+    DuckDB's CSV dialect dump and generic hints (set an encoding, ignore_errors) are left
+    out; the file it names is kept. A non-UTF-8 file gets the one fix that works here.
+    """
+    lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
+    if drop_heading and len(lines) > 1 and HEADING.match(lines[0]):
+        lines = lines[1:]  # 'Runtime Error in model x (path)': the caller names the node
+    if not lines:
+        return "no message"
+    file_found = CSV_FILE.search(message or "")
+    csv_file = file_found.group(1).strip() if file_found else None
+    if "not utf-8 encoded" in message.lower():
+        line_found = CSV_LINE.search(message)
+        where = f" (line {line_found.group(1)})" if line_found else ""
+        heading = "" if drop_heading else f"{lines[0]}: "
+        return (
+            f"{heading}{csv_file or 'a raw CSV file'}{where} is not UTF-8 encoded. Fix: "
+            "raw CSV files must be UTF-8; re-save it as UTF-8 (e.g. `iconv -f latin1 -t "
+            "utf-8 in.csv > out.csv`) and build again."
+        )
+    kept = []
+    for line in lines:
+        if line.startswith(NOISE):
+            break
+        kept.append(line)
+    text = " ".join(kept or lines[:1])
+    if csv_file and csv_file not in text:
+        text += f" (file {csv_file})"
+    return text
+
+
+def explain_results(
+    run_results: dict, manifest: dict, raw_columns: dict, shares: dict | None = None
+) -> list[TestExplanation]:
+    """A sentence for every failing, erroring or warning node of a dbt run.
+
+    `shares` maps raw table -> (quarantined, read) for the quarantine-share warning.
+    """
     nodes = manifest.get("nodes", {})
     explained = []
     for result in run_results.get("results", []):
@@ -212,12 +274,14 @@ def explain_results(run_results: dict, manifest: dict, raw_columns: dict) -> lis
         node = nodes.get(unique_id, {"name": unique_id.split(".")[-1], "unique_id": unique_id})
         message = (result.get("message") or "").strip()
         if node.get("resource_type") == "test" and status in ("fail", "warn"):
-            sentence = explain_test(node, result.get("failures"), message, manifest, raw_columns)
+            sentence = explain_test(
+                node, result.get("failures"), message, manifest, raw_columns, shares
+            )
         else:
-            first_line = message.splitlines()[0] if message else "no message"
             kind = node.get("resource_type", "node")
             path = node.get("original_file_path", "")
-            sentence = f"{kind} {node.get('name')} ({path}) could not run: {first_line}"
+            cause = error_sentence(message, drop_heading=True)
+            sentence = f"{kind} {node.get('name')} ({path}) could not run: {cause}"
         explained.append(
             TestExplanation("error" if "error" in status else status, unique_id, sentence)
         )
@@ -272,11 +336,14 @@ def table_counts(
             ).fetchall()
             quarantined = len(rows)
             reasons = top_reasons([row[0] for row in rows])
-        counts.append(TableCounts(table, read, kept, quarantined, reasons))
+            distinct = len(top_reasons([row[0] for row in rows], limit=None))
+        else:
+            distinct = 0
+        counts.append(TableCounts(table, read, kept, quarantined, reasons, distinct - len(reasons)))
     return counts
 
 
-def top_reasons(reasons: list[str | None], limit: int = TOP_REASONS) -> list[dict]:
+def top_reasons(reasons: list[str | None], limit: int | None = TOP_REASONS) -> list[dict]:
     """Most common reasons, with quoted raw values folded so one cause counts once."""
     grouped: Counter = Counter()
     example: dict[str, str] = {}
@@ -478,16 +545,21 @@ def summarize(
     project: Path,
     outcome: str,
     selector: str | None,
+    dbt_error: str | None = None,
 ) -> BuildSummary:
-    """Everything the summary says, read from the build file and dbt's artifacts."""
+    """Everything the summary says, read from the build file and dbt's artifacts.
+
+    `dbt_error` is dbt's own error text when it stopped before running any node
+    (e.g. a compilation error raised by a macro): it becomes the summary's error line.
+    """
     raw_columns = raw_table_columns(project)
     summary = BuildSummary(outcome=outcome, selector=selector)
     fresh: set[str] | None = None
+    manifest, run_results = None, None
     manifest_file, results_file = target / "manifest.json", target / "run_results.json"
     if manifest_file.exists() and results_file.exists():
         manifest = json.loads(manifest_file.read_text())
         run_results = json.loads(results_file.read_text())
-        summary.tests = explain_results(run_results, manifest, raw_columns)
         summary.skipped = sum(1 for r in run_results.get("results", []) if r["status"] == "skipped")
         # Only what this run built: a failed or partial build leaves older tables behind.
         fresh = {
@@ -495,13 +567,19 @@ def summarize(
             for r in run_results.get("results", [])
             if r["unique_id"].split(".")[0] in ("model", "seed") and r["status"] == "success"
         }
-    if not build_db.exists():
-        return summary
-    host = os.environ.get("OLLAMA_HOST") or DEFAULT_OLLAMA_HOST
-    with duckdb.connect(str(build_db), read_only=True) as con:
-        summary.tables = table_counts(con, list(raw_columns), fresh)
-        summary.data_quality_table, summary.data_quality = data_quality_flags(con, fresh)
-        summary.degraded, summary.notes = degraded_results(con, host, fresh)
+    elif outcome != "success":
+        fresh = set()  # dbt stopped before running a node: the file holds an older build
+        if dbt_error:
+            summary.tests = [TestExplanation("error", "dbt", error_sentence(dbt_error))]
+    if build_db.exists():
+        host = os.environ.get("OLLAMA_HOST") or DEFAULT_OLLAMA_HOST
+        with duckdb.connect(str(build_db), read_only=True) as con:
+            summary.tables = table_counts(con, list(raw_columns), fresh)
+            summary.data_quality_table, summary.data_quality = data_quality_flags(con, fresh)
+            summary.degraded, summary.notes = degraded_results(con, host, fresh)
+    if run_results is not None:
+        shares = {t.table: (t.quarantined, t.read) for t in summary.tables}
+        summary.tests = explain_results(run_results, manifest, raw_columns, shares)
     return summary
 
 
@@ -531,19 +609,34 @@ def render(summary: BuildSummary) -> list[str]:
             )
             for reason in counts.top_reasons:
                 lines.append(f"      - {reason['rows']:,} x {reason['reason']}")
+            rest = counts.quarantined - sum(r["rows"] for r in counts.top_reasons)
+            if rest > 0:
+                lines.append(
+                    f"      … and {_rows(rest, 'more row')} for "
+                    f"{counts.other_reasons:,} other "
+                    f"{_verb(counts.other_reasons, 'reason', 'reasons')} "
+                    "(query staging.stg_shop__quarantined_rows)"
+                )
         if any(c.quarantined for c in summary.tables):
             lines.append("    Every quarantined row is in staging.stg_shop__quarantined_rows.")
     if summary.data_quality_table:
         flags = summary.data_quality or []
         total = sum(flag["rows"] for flag in flags)
         lines.append(f"  Data-quality flags: {total:,} (in {summary.data_quality_table})")
-        for flag in flags[:5]:
+        for flag in flags[:TOP_FLAGS]:
             where = ".".join(
                 str(v) for k, v in flag.items() if k != "rows" and k not in ISSUE_COLUMNS
             )
             issue = next((str(flag[k]) for k in ISSUE_COLUMNS if k in flag), "")
             lines.append(
                 f"    - {flag['rows']:,} x {where}{': ' if where and issue else ''}{issue}"
+            )
+        rest = flags[TOP_FLAGS:]
+        if rest:
+            lines.append(
+                f"    … and {_rows(sum(f['rows'] for f in rest), 'more flag')} for "
+                f"{len(rest):,} other {_verb(len(rest), 'issue', 'issues')} "
+                f"(query {summary.data_quality_table})"
             )
     if summary.degraded:
         lines.append("  Degraded results (read these before trusting the figures):")

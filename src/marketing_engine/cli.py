@@ -214,7 +214,7 @@ def build(
     args = ["build"] + (["--select", selector] if selector else [])
     outcome = run_dbt(args, project, dbt_vars)
     summary_lines, explained = _summarize_build(
-        build_db, target_path(project), project, outcome.success, selector
+        build_db, target_path(project), project, outcome.success, selector, outcome.error
     )
     write_build_status(
         build_db,
@@ -246,13 +246,19 @@ def build(
 
 
 def _summarize_build(
-    build_db: Path, target: Path, project: Path, success: bool, selector: str | None
+    build_db: Path,
+    target: Path,
+    project: Path,
+    success: bool,
+    selector: str | None,
+    dbt_error: str | None = None,
 ) -> tuple[list[str], bool]:
     """The summary lines (also written as JSON) and whether any failure was explained."""
     from marketing_engine.build_summary import render, summarize, write_summary
 
     try:
-        summary = summarize(build_db, target, project, "success" if success else "failed", selector)
+        outcome = "success" if success else "failed"
+        summary = summarize(build_db, target, project, outcome, selector, dbt_error)
     except Exception as error:  # the summary must never hide the build's own outcome
         return [f"note: could not write the build summary ({type(error).__name__}: {error})"], False
     path = write_summary(summary, build_db)

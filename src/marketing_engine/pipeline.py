@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,10 +80,11 @@ def run_dbt(args: list[str], project: Path, dbt_vars: dict | None = None) -> Dbt
     run_results = target_path(project) / "run_results.json"
     if run_results.exists():
         run_results.unlink()
-    completed = subprocess.run(command, cwd=project, env=env, check=False)
-    outcome = DbtOutcome(success=completed.returncode == 0)
+    returncode, output = _run_streaming(command, project, env)
+    outcome = DbtOutcome(success=returncode == 0)
     if not run_results.exists():
-        outcome.error = f"dbt exited with code {completed.returncode} before running any node"
+        cause = error_from_output(output)
+        outcome.error = cause or f"dbt exited with code {returncode} before running any node"
         return outcome
     results = json.loads(run_results.read_text())
     outcome.invocation_id = (results.get("metadata") or {}).get("invocation_id")
@@ -94,3 +97,60 @@ def run_dbt(args: list[str], project: Path, dbt_vars: dict | None = None) -> Dbt
         elif node.get("status") == "warn":
             outcome.warnings.append(f"{name}: {message}")
     return outcome
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+TIMESTAMP = re.compile(r"^\d{2}:\d{2}:\d{2}(?:\.\d+)?\s+")
+ERROR_START = re.compile(
+    r"(Compilation|Runtime|Parsing|Database|Dependency) Error|Encountered an error"
+)
+
+
+def _run_streaming(command: list[str], cwd: Path, env: dict) -> tuple[int, list[str]]:
+    """Run `command`, echoing its stdout and stderr live, and return its exit code and output."""
+    child = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+    )
+    captured: list[str] = []
+    lock = threading.Lock()
+
+    def pump(stream, sink) -> None:
+        for line in stream:
+            sink.write(line)
+            sink.flush()
+            with lock:
+                captured.append(line)
+
+    threads = [
+        threading.Thread(target=pump, args=(child.stdout, sys.stdout), daemon=True),
+        threading.Thread(target=pump, args=(child.stderr, sys.stderr), daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return child.wait(), captured
+
+
+def error_from_output(output: list[str], max_lines: int = 12) -> str | None:
+    """dbt's error block ('Compilation Error in model x' and the lines under it), or None."""
+    lines = [TIMESTAMP.sub("", ANSI.sub("", line)).rstrip() for line in output]
+    start = next((i for i, line in enumerate(lines) if ERROR_START.search(line)), None)
+    if start is None:
+        return None
+    if "Encountered an error" in lines[start]:
+        start += 1
+    block = []
+    for line in lines[start:]:
+        if block and not line.strip():
+            break
+        if line.strip():
+            block.append(line.strip())
+    return "\n".join(block[:max_lines]) or None

@@ -149,3 +149,44 @@ def test_a_partial_build_is_never_published(sample_build, tmp_path):
     assert publish.returncode == 1
     assert "partial (--select stg_shop__customers)" in publish.stderr
     assert (tmp_path / "marketing.duckdb").read_bytes() == before
+
+
+def _summary_errors(stdout: str) -> str:
+    """The summary's error section only (not dbt's own log lines above it)."""
+    summary = stdout[stdout.rindex("\nBuild summary") :]
+    return summary[summary.index("  Errors:") :]
+
+
+@pytest.mark.parametrize(
+    ("customers", "transactions", "expected"),
+    [
+        (
+            b"customer_id\nC1\n",
+            b"order_id,customer_id,ordered_at,quantity,unit_price\n",
+            ["No usable transactions:", "transactions.csv has a header but no data rows"],
+        ),
+        (
+            b"customer_id,first_name\nC1,Jos\xe9\n",
+            b"order_id,customer_id,ordered_at,quantity,unit_price\nO1,C1,2024-01-02,1,9.5\n",
+            ["customers.csv (line 2) is not UTF-8 encoded", "raw CSV files must be UTF-8"],
+        ),
+    ],
+    ids=["header-only-transactions", "latin1-customers"],
+)
+def test_a_build_error_carries_dbts_real_message_into_the_summary(
+    tmp_path, customers, transactions, expected
+):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "customers.csv").write_bytes(customers)
+    (raw / "transactions.csv").write_bytes(transactions)
+
+    build = run_cli(tmp_path, "build", "--raw-data-dir", str(raw))
+    assert build.returncode == 1
+    errors = _summary_errors(build.stdout)
+    for fragment in expected:
+        assert fragment in errors, errors
+    assert str(raw) in errors  # names the file
+    recorded = json.loads((tmp_path / "build.summary.json").read_text())["tests"]
+    assert any(expected[0] in t["sentence"] and t["status"] == "error" for t in recorded)
+    assert not (tmp_path / "marketing.duckdb").exists()

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pandas as pd
 
 from marketing_engine.build_summary import (
+    BuildSummary,
     data_quality_flags,
     degraded_results,
     explain_results,
     explain_test,
+    render,
+    summarize,
+    table_counts,
     top_reasons,
 )
 from marketing_engine.clustering import cluster_id_origin
+from marketing_engine.pipeline import error_from_output
+
+PROJECT = Path(__file__).resolve().parents[2]
 
 # Fragments of target/manifest.json from a sample build (dbt 1.11), trimmed to the
 # fields the summary reads.
@@ -200,9 +209,8 @@ def test_explain_results_covers_fail_warn_and_model_errors_but_not_passes():
     explained = explain_results(run_results, manifest, RAW_COLUMNS)
     assert [e.status for e in explained] == ["fail", "warn", "error"]
     assert explained[0].sentence.startswith("fct_orders.customer_id: 2 rows have no")
-    assert explained[2].sentence == (
-        "model fct_orders (models/marts/core/fct_orders.sql) could not run: "
-        "Runtime Error in model fct_orders"
+    assert explained[2].sentence == (  # the cause, not only "Runtime Error in model x"
+        "model fct_orders (models/marts/core/fct_orders.sql) could not run: Conversion Error"
     )
 
 
@@ -322,3 +330,130 @@ def test_data_quality_flags_are_counted_by_table_column_and_issue():
     assert sum(flag["rows"] for flag in flags) == 3
     con = duckdb.connect()
     assert data_quality_flags(con) == (None, None)  # no data-quality table: skipped quietly
+
+
+def _quarantine(reasons: list[str], kept: int) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("create schema staging")
+    con.execute(
+        "create table staging.stg_shop__quarantined_rows as "
+        "select 'transactions' as source_table, unnest(?) as quarantine_reason",
+        [reasons],
+    )
+    con.execute(
+        f"create table staging.stg_shop__order_lines as select range as i from range({kept})"
+    )
+    con.execute(
+        "create table staging.base_shop__order_lines as select range as i "
+        f"from range({kept + len(reasons)})"
+    )
+    return con
+
+
+def test_reasons_left_out_of_the_top_three_are_counted_not_dropped():
+    reasons = ["negative quantity"] * 2 + ["unknown customer_id"] * 2 + ["bad date"]
+    reasons += ["zero price", "duplicate line_id"]  # 7 rows, 5 reasons
+    counts = table_counts(_quarantine(reasons, kept=9), ["transactions"])[0]
+    assert (counts.read, counts.kept, counts.quarantined) == (16, 9, 7)
+    lines = render(BuildSummary("success", None, tables=[counts]))
+    shown = sum(r["rows"] for r in counts.top_reasons)
+    assert shown == 5
+    assert (
+        "      … and 2 more rows for 2 other reasons (query staging.stg_shop__quarantined_rows)"
+    ) in lines
+
+
+def test_no_more_line_when_every_reason_is_shown():
+    counts = table_counts(_quarantine(["bad date"] * 3, kept=1), ["transactions"])[0]
+    lines = render(BuildSummary("success", None, tables=[counts]))
+    assert not [line for line in lines if "more row" in line]
+
+
+def test_data_quality_flags_beyond_the_first_five_are_counted():
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute(
+        "create table marts.fct_data_quality_issues as "
+        "select 'customers' as source_table, 'c' || (i % 7) as column_name, 'odd' as issue "
+        "from range(7) t(i)"
+    )
+    table, flags = data_quality_flags(con)
+    lines = render(BuildSummary("success", None, data_quality=flags, data_quality_table=table))
+    assert "  Data-quality flags: 7 (in marts.fct_data_quality_issues)" in lines
+    assert sum(1 for line in lines if line.startswith("    - 1 x customers.")) == 5
+    assert (
+        "    … and 2 more flags for 2 other issues (query marts.fct_data_quality_issues)" in lines
+    )
+
+
+QUARANTINE_SHARE = {
+    "unique_id": "test.marketing_engine.quarantine_share_below_transactions.1",
+    "name": "quarantine_share_below_transactions",
+    "resource_type": "test",
+    "test_metadata": {
+        "name": "quarantine_share_below",
+        "kwargs": {"source_table": "transactions", "threshold": 0.25},
+    },
+    "config": {"meta": {}, "severity": "warn"},
+    "depends_on": {"nodes": []},
+}
+
+
+def test_the_quarantine_share_warning_shows_the_actual_share():
+    run_results = {
+        "results": [{"unique_id": QUARANTINE_SHARE["unique_id"], "status": "warn", "failures": 1}]
+    }
+    manifest = {"nodes": {QUARANTINE_SHARE["unique_id"]: QUARANTINE_SHARE}}
+    explained = explain_results(run_results, manifest, RAW_COLUMNS, {"transactions": (7, 16)})
+    assert "44% of its rows (7 of 16) were quarantined, above the 25%" in explained[0].sentence
+
+
+def test_a_latin1_file_error_names_the_file_and_says_to_save_as_utf8():
+    # The message dbt-duckdb stores in run_results.json for a Latin-1 customers.csv.
+    message = (
+        "Runtime Error in model base_shop__customers (models/base_shop__customers.sql)\n"
+        "  Invalid Input Error: CSV Error on Line: 2\n"
+        "  Invalid unicode (byte sequence mismatch) detected. This file is not utf-8 encoded.\n"
+        "  Possible Solution: Enable ignore errors (ignore_errors=true) to skip this row\n"
+        "    file = /d/customers.csv\n"
+        "    delimiter = , (Auto-Detected)\n"
+    )
+    run_results = {
+        "results": [
+            {"unique_id": "model.m.base_shop__customers", "status": "error", "message": message}
+        ]
+    }
+    sentence = explain_results(run_results, {"nodes": {}}, RAW_COLUMNS)[0].sentence
+    assert "/d/customers.csv (line 2) is not UTF-8 encoded. Fix: raw CSV files must be UTF-8" in (
+        sentence
+    )
+    assert "ignore_errors" not in sentence  # DuckDB's hint does not apply to a dbt build
+
+
+DBT_COMPILE_OUTPUT = [
+    "\x1b[0m07:12:01  Running with dbt=1.11.0\n",
+    "07:12:03  Encountered an error:\n",
+    "Compilation Error in model stg_shop__order_lines (models/staging/stg.sql)\n",
+    "  No usable transactions: /d/transactions.csv has a header but no data rows.\n",
+    "\n",
+    "07:12:03  Done.\n",
+]
+
+
+def test_a_compile_error_before_any_node_ran_is_the_summarys_error_line(tmp_path):
+    error = error_from_output(DBT_COMPILE_OUTPUT)
+    assert error.splitlines() == [
+        "Compilation Error in model stg_shop__order_lines (models/staging/stg.sql)",
+        "No usable transactions: /d/transactions.csv has a header but no data rows.",
+    ]
+    build_db = tmp_path / "build.duckdb"  # an older build's tables, left in the file
+    with duckdb.connect(str(build_db)) as con:
+        con.execute("create schema staging")
+        con.execute("create table staging.base_shop__customers as select 1 as i")
+        con.execute("create table staging.stg_shop__customers as select 1 as i")
+    summary = summarize(build_db, tmp_path, PROJECT, "failed", None, error)
+    assert summary.tables == []  # nothing this run built, so no stale counts
+    assert [(t.status, t.sentence) for t in summary.tests] == [("error", error.replace("\n", " "))]
+    lines = render(summary)
+    assert lines[lines.index("  Errors:") + 1].endswith("has a header but no data rows.")
+    assert error_from_output(["07:12:01  Running with dbt=1.11.0\n"]) is None
