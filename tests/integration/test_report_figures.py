@@ -177,8 +177,8 @@ def test_every_cdnow_figure_matches_an_independent_query(request, fixture, tmp_p
 def test_sales_page_says_when_there_is_no_backtest(sample_build, warehouse, tmp_path):
     """A short history has no backtest: the page once claimed the regression won anyway."""
     rows = warehouse.execute("select count(*) from marts.forecast_backtest").fetchone()[0]
-    kpi = warehouse.execute("select backtest_rows from marts.rpt_sales_kpis").fetchone()[0]
-    assert kpi == rows > 0
+    kpi = warehouse.execute("select has_backtest from marts.rpt_sales_kpis").fetchone()[0]
+    assert rows > 0 and kpi is True
     full = (_render(sample_build, tmp_path / "full") / "sales.html").read_text()
     assert "too little history" not in full
     short = tmp_path / "short"
@@ -186,7 +186,7 @@ def test_sales_page_says_when_there_is_no_backtest(sample_build, warehouse, tmp_
     shutil.copy2(sample_build / "marketing.duckdb", short / "marketing.duckdb")
     with duckdb.connect(str(short / "marketing.duckdb")) as con:
         con.execute(
-            "update marts.rpt_sales_kpis set backtest_rows = 0, backtest_caveat_note = null, "
+            "update marts.rpt_sales_kpis set has_backtest = false, backtest_caveat_note = null, "
             "backtest_caveat_horizon_months = null"
         )
     html = (_render(short, tmp_path / "short_report") / "sales.html").read_text()

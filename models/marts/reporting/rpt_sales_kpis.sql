@@ -2,7 +2,7 @@
 -- all-customer forecast with its 95% interval (the interval the chart
 -- shades), the top category and channel, and the first backtest caveat of
 -- the regression (NULL when it beats both baselines at every horizon, or
--- when there is no backtest: backtest_rows = 0, too little history).
+-- when there is no backtest: has_backtest false, too little history).
 with forecast as (
     select * from {{ ref('sales_forecast') }}
     where segment = 'All customers'
@@ -26,7 +26,7 @@ forecast_length as (
 ),
 
 backtest_length as (
-    select count(*) as backtest_rows from backtest
+    select count(*) > 0 as has_backtest from backtest
 ),
 
 next_month as (
@@ -69,7 +69,7 @@ final as (
         cast(top_channel.orders as bigint) as top_channel_orders,
         cast(caveat.horizon_months as bigint) as backtest_caveat_horizon_months,
         cast(forecast_length.forecast_months as bigint) as forecast_months,
-        cast(backtest_length.backtest_rows as bigint) as backtest_rows,
+        cast(backtest_length.has_backtest as boolean) as has_backtest,
         cast(next_month.month_start as date) as next_month_start
     from forecast_length
     cross join backtest_length
