@@ -178,8 +178,18 @@ def fit_clv(path: Path, calibration_end: dt.datetime | None, time_unit: str) -> 
     show_default=True,
     help="Publish the marts to the serving file when every test passes.",
 )
+@click.option(
+    "--regenerate-messages",
+    is_flag=True,
+    help="Write new copy for every marketing message instead of reusing the cached one "
+    "(dbt var regenerate_messages). New copy never repeats an earlier message.",
+)
 def build(
-    raw_data_dir: Path | None, as_of_date: dt.datetime | None, selector: str | None, publish: bool
+    raw_data_dir: Path | None,
+    as_of_date: dt.datetime | None,
+    selector: str | None,
+    publish: bool,
+    regenerate_messages: bool,
 ) -> None:
     """Run `dbt build` into the working file, then publish the marts atomically.
 
@@ -200,11 +210,13 @@ def build(
     )
 
     project = project_dir()
-    dbt_vars: dict[str, str] = {}
+    dbt_vars: dict[str, object] = {}
     if raw_data_dir is not None:
         dbt_vars["raw_data_dir"] = str(raw_data_dir.resolve())
     if as_of_date is not None:
         dbt_vars["as_of_date"] = as_of_date.date().isoformat()
+    if regenerate_messages:
+        dbt_vars["regenerate_messages"] = True
     build_db = build_db_path(project)
     build_db.parent.mkdir(parents=True, exist_ok=True)
     started = now_utc()

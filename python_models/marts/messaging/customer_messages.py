@@ -1,11 +1,15 @@
 """One row per SMS-contactable customer: the personalized message for their segment's
-first upcoming event and best offer, scheduled inside quiet hours in their time zone."""
+first upcoming event and best offer, scheduled inside quiet hours in their time zone.
+Only validated messages are sent; a personalized text that fails the SMS checks
+stops the build with the reason (it cannot happen by construction)."""
 
 import pandas as pd
 
 from marketing_engine.messaging import (
+    MessagingError,
     MessagingSettings,
     ScheduleSettings,
+    check_final,
     personalize,
     schedule,
 )
@@ -15,10 +19,9 @@ def model(dbt, session):
     dbt.config(materialized="table")
     settings = MessagingSettings.from_mapping(dbt.config.get("messaging"))
     timing = ScheduleSettings.from_mapping(dbt.config.get("scheduling"))
-    messages = (
-        dbt.ref("marketing_messages")
-        .df()
-        .sort_values(["segment_name", "event_date", "priority", "offer_id"])
+    messages = dbt.ref("marketing_messages").df()
+    messages = messages[messages["validation_status"] == "valid"].sort_values(
+        ["segment_name", "event_date", "priority", "offer_id"]
     )
     # Pairings name the segmentation they were written for.
     source = messages["segment_source"].iloc[0] if len(messages) else "rfm_segment"
@@ -40,6 +43,10 @@ def model(dbt, session):
         index=names.index,
         dtype="string",  # typed even when there is nobody to message
     )
+    for text in names["personalized_text"]:
+        reasons = check_final(text, settings)
+        if reasons:
+            raise MessagingError(f"personalized SMS {text!r} is not sendable: {'; '.join(reasons)}")
     joined = joined.merge(names, on=["message_text", "first_name"], how="left")
     as_of = pd.Timestamp(customers["as_of_date"].iloc[0]) if len(customers) else pd.Timestamp(0)
     joined = schedule(joined, as_of, timing)

@@ -1,8 +1,12 @@
-"""Append-only log of every message generated, keyed by prompt hash and model.
+"""Append-only log of every message decision, keyed by the cache key (prompt data,
+model and settings).
 
-Incremental: a pairing whose prompt hash already has an `ollama` message here
-(or a `template` one while Ollama is unavailable) costs no LLM call. The log is
-also the history that keeps new messages from repeating old ones.
+Incremental: a key whose newest row is a model message, or a template after the
+model's answers were rejected, costs no LLM call; a template made while Ollama
+gave no answer is tried again. The log is also the history that keeps new
+messages from repeating earlier campaigns. `regenerate: true` (dbt var
+regenerate_messages, `marketing-engine build --regenerate-messages`) writes new
+copy for every pairing.
 """
 
 import pandas as pd
@@ -11,10 +15,12 @@ from marketing_engine.messaging import MessagingSettings, OllamaGenerator, gener
 
 
 def model(dbt, session):
-    dbt.config(materialized="incremental")
+    dbt.config(materialized="incremental", on_schema_change="append_new_columns")
     settings = MessagingSettings.from_mapping(dbt.config.get("messaging"))
     pairings = dbt.ref("int_message_pairings").df()
     history = session.sql(f"select * from {dbt.this}").df() if dbt.is_incremental else None
     generator = OllamaGenerator(settings) if settings.use_ollama else None
     now = pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
-    return generate_messages(pairings, settings, history, generator, now)
+    return generate_messages(
+        pairings, settings, history, generator, now, echo=lambda line: print(line, flush=True)
+    )

@@ -96,7 +96,8 @@ class OllamaGenerator:
                         f"run `ollama pull {self.settings.model}`"
                     )
                 last = Failure(
-                    "server_error", f"Ollama error {error.status_code}: {clean_text(error.error, 80)}"
+                    "server_error",
+                    f"Ollama error {error.status_code}: {clean_text(error.error, 80)}",
                 )
                 if error.status_code < 500:
                     return last

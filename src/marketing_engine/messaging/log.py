@@ -118,7 +118,11 @@ class Progress:
         self.shown = tenth
         elapsed = self.clock() - self.started
         left = elapsed / self.done * (self.total - self.done)
-        eta = f"about {int(left // 60)}m{int(left % 60):02d}s left" if self.done < self.total else "done"
+        eta = (
+            f"about {int(left // 60)}m{int(left % 60):02d}s left"
+            if self.done < self.total
+            else "done"
+        )
         self.echo(f"messages: {self.done}/{self.total} pairings asked of the model, {eta}")
 
 
@@ -187,8 +191,8 @@ def ask_model(
                 if not hook
                 else check_message(body, facts, settings)
             )
-            duplicate = None if problems else near_duplicate(
-                body, earlier, settings.similarity_threshold
+            duplicate = (
+                None if problems else near_duplicate(body, earlier, settings.similarity_threshold)
             )
             problems += [duplicate] if duplicate else []
             if not problems:
@@ -216,8 +220,8 @@ def template_body(
         tried += 1
         body = comp.body(hook)
         problems = check_message(body, facts, settings)
-        duplicate = None if problems else near_duplicate(
-            body, earlier, settings.similarity_threshold
+        duplicate = (
+            None if problems else near_duplicate(body, earlier, settings.similarity_threshold)
         )
         problems += [duplicate] if duplicate else []
         if not problems:
@@ -342,8 +346,17 @@ def generate_messages(
             duplicate = near_duplicate(result.body, this_run, settings.similarity_threshold)
             if duplicate is None:
                 rows.append(
-                    _row(pairing, key, settings, result.body, "ollama", None,
-                         result.reasons, result.outcomes, generation)
+                    _row(
+                        pairing,
+                        key,
+                        settings,
+                        result.body,
+                        "ollama",
+                        None,
+                        result.reasons,
+                        result.outcomes,
+                        generation,
+                    )
                 )
                 this_run.append(shingles(result.body))
                 continue
@@ -362,8 +375,17 @@ def generate_messages(
         start = int(key[:8], 16) + 7919 * (generation - 1)
         body = template_body(pairing, facts, comp, settings, start, earlier)
         rows.append(
-            _row(pairing, key, settings, body, "template", cause, reasons, result.outcomes,
-                 generation)
+            _row(
+                pairing,
+                key,
+                settings,
+                body,
+                "template",
+                cause,
+                reasons,
+                result.outcomes,
+                generation,
+            )
         )
         this_run.append(shingles(body))
     frame = pd.DataFrame(rows, columns=[c for c in LOG_COLUMNS if c != "created_at"])
@@ -434,7 +456,9 @@ def generation_stats(messages: pd.DataFrame) -> pd.DataFrame:
         for code, count in counts.items()
     ]
     frame = pd.DataFrame(rows, columns=STATS_COLUMNS)
-    frame = frame.sort_values(["is_accepted", "attempts", "reason_code"], ascending=[False, False, True])
+    frame = frame.sort_values(
+        ["is_accepted", "attempts", "reason_code"], ascending=[False, False, True]
+    )
     return frame.astype(
         {
             "reason_code": "string",

@@ -15,6 +15,7 @@ from marketing_engine.messaging.facts import clean_text
 from marketing_engine.messaging.settings import NAME_TOKEN, MessagingSettings
 from marketing_engine.settings import FromConfig
 
+
 @dataclass(frozen=True)
 class ScheduleSettings(FromConfig):
     """When to send: days before the event, inside a local-time window (quiet hours)."""

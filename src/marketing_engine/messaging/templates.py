@@ -12,11 +12,20 @@ from collections.abc import Iterator
 
 _OPENERS = {
     "Champions": ["{first_name}, you are one of our best!", "Thank you, {first_name}!"],
-    "Loyal": ["{first_name}, thanks for shopping with us so often!", "Hi {first_name}, old friend!"],
+    "Loyal": [
+        "{first_name}, thanks for shopping with us so often!",
+        "Hi {first_name}, old friend!",
+    ],
     "Potential Loyalists": ["Great to see you again, {first_name}!", "{first_name}, welcome back!"],
     "New": ["Welcome, {first_name}!", "Hello {first_name}, glad you joined us!"],
-    "Promising": ["Hi {first_name}, we saved something for you.", "{first_name}, you will like this."],
-    "Need Attention": ["{first_name}, we picked this for you.", "{first_name}, a quick one for you."],
+    "Promising": [
+        "Hi {first_name}, we saved something for you.",
+        "{first_name}, you will like this.",
+    ],
+    "Need Attention": [
+        "{first_name}, we picked this for you.",
+        "{first_name}, a quick one for you.",
+    ],
     "At Risk": ["We miss you, {first_name}!", "{first_name}, it has been a while!"],
     "Can't Lose Them": ["{first_name}, we really miss you!", "Come back, {first_name}!"],
     "Hibernating": ["Hello again, {first_name}!", "{first_name}, time for a treat?"],
@@ -48,19 +57,21 @@ _EVENT_PHRASES = [
     "{event} deserves something nice.",
     "Say hello to {event}.",
 ]
-_CLOSERS = ["", "Treat yourself.", "Enjoy!", "Do not miss it.", "We saved this for you.",
-            "Happy shopping.", "See you soon."]
+_CLOSERS = [
+    "",
+    "Treat yourself.",
+    "Enjoy!",
+    "Do not miss it.",
+    "We saved this for you.",
+    "Happy shopping.",
+    "See you soon.",
+]
 
 
 def template_hooks(segment: str, event: str, start: int) -> Iterator[str]:
     """Every hook for the segment and event, starting at combination `start` (cyclic)."""
     openers = _OPENERS.get(segment, []) + _GENERIC_OPENERS
-    combos = [
-        (o, p, c)
-        for c in _CLOSERS
-        for p in _EVENT_PHRASES
-        for o in openers
-    ]
+    combos = [(o, p, c) for c in _CLOSERS for p in _EVENT_PHRASES for o in openers]
     # Step through the combinations with a stride coprime to their count, so
     # consecutive tries differ in opener, phrase and closer at once.
     count = len(combos)

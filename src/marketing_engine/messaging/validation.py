@@ -166,7 +166,9 @@ def _check_facts(body: str, facts: OfferFacts, sender: str = "") -> list[Problem
         for match in pattern.finditer(text):
             found = _date_of(match)
             if not any(_matches_date(found, day) for day in facts.dates().values()):
-                problems.append(Problem("wrong_date", f"date {match.group(0)!r} is not the offer's"))
+                problems.append(
+                    Problem("wrong_date", f"date {match.group(0)!r} is not the offer's")
+                )
             dates_seen.append(found)
             text = _mask(text, match.span())
     if _EMAIL.search(text):
@@ -270,9 +272,7 @@ def jaccard(a: frozenset, b: frozenset) -> float:
     return len(a & b) / union if union else 1.0
 
 
-def near_duplicate(
-    body: str, others: Iterable[frozenset], threshold: float
-) -> Problem | None:
+def near_duplicate(body: str, others: Iterable[frozenset], threshold: float) -> Problem | None:
     """The problem if `body` is too close to any earlier message's shingles."""
     mine = shingles(body)
     for other in others:
