@@ -48,19 +48,20 @@ def good_answer(prompt: str, variant: int = 0) -> str:
 
 
 HOOKS = [
-    "Hi {{first_name}}! {event} is coming, and our {segment} friends shop first.",
+    "Hi {{first_name}}! {event} is coming, {segment} first.",
     "{{first_name}}, your {event} glow-up starts here.",
-    "Hello {{first_name}}, {event} deserves a little something for you.",
-    "Dear {{first_name}}, we picked a {event} surprise just for you.",
-    "{{first_name}}, light up {event} with our favourite finds.",
-    "Psst {{first_name}}, {event} treats are here for {segment} shoppers.",
+    "Hello {{first_name}}, {event} deserves a treat.",
+    "Dear {{first_name}}, a {event} surprise for you.",
+    "{{first_name}}, light up {event} with new finds.",
+    "Psst {{first_name}}, {event} treats are here.",
+    "{{first_name}}, {event} shopping just got sweeter.",
+    "Ready for {event}, {{first_name}}? We are.",
 ]
 
 
 def good_hook(prompt: str, salt: str = "") -> str:
     """A valid hook chosen by a hash of the prompt's data (deterministic, like a seed)."""
-    data = _data(prompt)
-    data.pop("previous_answer_rejected_because", None)
+    data = _data(prompt)  # feedback included: a new prompt, a new answer
     digest = int(hashlib.sha256((json.dumps(data, sort_keys=True) + salt).encode()).hexdigest(), 16)
     return HOOKS[digest % len(HOOKS)].format(
         event=data["event"]["name"], segment=data["segment"]["name"]

@@ -3,8 +3,9 @@
 One log row per decision about a pairing's cache key (its prompt data, model
 and settings). A rebuild reuses the newest row of each key and makes no call:
 for model messages, and for template fallbacks after the model's answers were
-rejected. Only a fallback that got no answer at all (server unreachable,
-timed out, time budget spent, Ollama disabled) is tried again, and only
+rejected or it timed out. Only a fallback that never reached the model
+(server unreachable, model not pulled, time budget spent, Ollama disabled)
+is tried again, and only
 `regenerate` writes new copy for an unchanged key. New copy must not be a
 near-duplicate of any earlier *different* campaign's message (other pairing
 ids) nor of this run's other messages; if no valid text exists the run stops
@@ -18,6 +19,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import pandas as pd
 
@@ -30,6 +32,7 @@ from marketing_engine.messaging.templates import template_hooks
 from marketing_engine.messaging.validation import (
     REASONS,
     Problem,
+    ShingleIndex,
     check_message,
     near_duplicate,
     shingles,
@@ -98,7 +101,9 @@ class ModelResult:
     body: str | None = None
     outcomes: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
-    answered: bool = False
+    # The server took the request (an answer, a timeout or a server error): a
+    # fallback after that is cached; one that never reached it is tried again.
+    reached: bool = False
 
 
 class Progress:
@@ -151,6 +156,12 @@ def latest_rows(log: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+@lru_cache(maxsize=200_000)
+def _body_shingles(text: str, footer: str) -> frozenset:
+    """Shingles of a logged message without its footer (memoized: the log only grows)."""
+    return shingles(strip_footer(text, MessagingSettings(opt_out_footer=footer)))
+
+
 def _parse_hook(answer: str) -> str | Problem:
     try:
         data = json.loads(answer)
@@ -167,19 +178,25 @@ def ask_model(
     comp: Composition,
     settings: MessagingSettings,
     generator: OllamaGenerator,
-    earlier: list[frozenset],
+    earlier: ShingleIndex,
+    skip: object,
     seed: int,
+    result: ModelResult | None = None,
+    feedback: list[str] | None = None,
 ) -> ModelResult:
-    """Up to max_attempts answers; each rejected one's reasons go back inside the fence."""
-    result, feedback = ModelResult(), []
-    for _ in range(settings.max_attempts):
+    """Answers until one is valid or max_attempts (counting `result`'s earlier ones)
+    are used; each rejected answer's reasons go back inside the fence."""
+    result = result or ModelResult()
+    feedback = list(feedback or [])
+    for _ in range(settings.max_attempts - len(result.outcomes)):
         system, user = build_prompt(pairing, settings, comp.hook_limit, feedback)
         answer = generator.generate(system, user, seed=seed)
         if isinstance(answer, Failure):
             result.outcomes.append(answer.code)
             result.reasons.append(answer.reason)
+            result.reached = result.reached or answer.reachable
             break
-        result.answered = True
+        result.reached = True
         hook = _parse_hook(answer)
         if isinstance(hook, Problem):
             problems = [hook]
@@ -192,7 +209,9 @@ def ask_model(
                 else check_message(body, facts, settings)
             )
             duplicate = (
-                None if problems else near_duplicate(body, earlier, settings.similarity_threshold)
+                None
+                if problems
+                else near_duplicate(body, earlier, settings.similarity_threshold, skip)
             )
             problems += [duplicate] if duplicate else []
             if not problems:
@@ -211,7 +230,8 @@ def template_body(
     comp: Composition,
     settings: MessagingSettings,
     start: int,
-    earlier: list[frozenset],
+    earlier: ShingleIndex,
+    skip: object,
 ) -> str:
     """The first template that validates and repeats no earlier campaign; else fail."""
     seen: dict[str, int] = {}
@@ -221,7 +241,7 @@ def template_body(
         body = comp.body(hook)
         problems = check_message(body, facts, settings)
         duplicate = (
-            None if problems else near_duplicate(body, earlier, settings.similarity_threshold)
+            None if problems else near_duplicate(body, earlier, settings.similarity_threshold, skip)
         )
         problems += [duplicate] if duplicate else []
         if not problems:
@@ -296,20 +316,15 @@ def generate_messages(
         generation = int(cached["generation"]) + 1 if cached is not None else 1
         plans.append((pairing, key, facts, composition(facts, settings), cached, generation))
 
-    other = history[["pairing_id", "message_text"]].dropna()
-    footer_free = {
-        pid: [shingles(strip_footer(t, settings)) for t in group["message_text"]]
-        for pid, group in other.groupby("pairing_id")
-    }
+    # Earlier messages, owned by their pairing: a campaign may repeat its own
+    # copy (that is the cache), never another's; regenerating skips nothing.
+    earlier = ShingleIndex()
+    for pid, text in zip(history["pairing_id"], history["message_text"], strict=True):
+        if not pd.isna(text):
+            earlier.add(_body_shingles(text, settings.opt_out_footer), pid)
 
-    def earlier_campaigns(pairing_id: str) -> list[frozenset]:
-        """Earlier messages of other campaigns (and of this one when regenerating)."""
-        return [
-            s
-            for pid, items in footer_free.items()
-            if pid != pairing_id or settings.regenerate
-            for s in items
-        ]
+    def skip_for(pairing: dict) -> object:
+        return None if settings.regenerate else pairing["pairing_id"]
 
     results: dict[str, ModelResult] = {}
     if use_model and plans:
@@ -329,7 +344,8 @@ def generate_messages(
                 comp,
                 settings,
                 generator,
-                earlier_campaigns(pairing["pairing_id"]),
+                earlier,
+                skip_for(pairing),
                 settings.seed + generation - 1,
             )
             progress.step()
@@ -338,42 +354,42 @@ def generate_messages(
         with ThreadPoolExecutor(max_workers=settings.concurrency) as pool:
             results = dict(pool.map(ask, plans))
 
-    rows, this_run = [], []
+    rows = []
     for pairing, key, facts, comp, cached, generation in plans:
         result = results.get(key, ModelResult())
-        earlier = earlier_campaigns(pairing["pairing_id"]) + this_run
         if result.body is not None:
-            duplicate = near_duplicate(result.body, this_run, settings.similarity_threshold)
-            if duplicate is None:
-                rows.append(
-                    _row(
-                        pairing,
-                        key,
-                        settings,
-                        result.body,
-                        "ollama",
-                        None,
-                        result.reasons,
-                        result.outcomes,
-                        generation,
-                    )
-                )
-                this_run.append(shingles(result.body))
-                continue
-            result.outcomes[-1] = "near_duplicate"
-            result.reasons.append(str(duplicate))
-        if not result.answered and cached is not None and not settings.regenerate:
+            duplicate = near_duplicate(
+                result.body, earlier, settings.similarity_threshold, skip_for(pairing)
+            )
+            if duplicate is not None:
+                # Too close to a message of this run: ask again (in pairing order,
+                # so the outcome does not depend on concurrency) while attempts last.
+                result.outcomes[-1] = "near_duplicate"
+                result.reasons.append(str(duplicate))
+                result.body = None
+                result = ask_model(
+                    pairing, facts, comp, settings, generator, earlier, skip_for(pairing),
+                    settings.seed + generation - 1, result, [str(duplicate)],
+                )  # fmt: skip
+        if result.body is not None:
+            rows.append(
+                _row(pairing, key, settings, result.body, "ollama", None,
+                     result.reasons, result.outcomes, generation)
+            )  # fmt: skip
+            earlier.add(shingles(result.body), pairing["pairing_id"])
+            continue
+        if not result.reached and cached is not None and not settings.regenerate:
             continue  # still no answer: keep the cached fallback as it is
         if not use_model:
             cause = "disabled"
             reasons = ["Ollama disabled in config (messaging use_ollama)"]
-        elif result.answered:
+        elif result.reached:
             cause, reasons = "rejected", result.reasons
         else:
             cause = "unavailable"
             reasons = result.reasons or [generator.unavailable or "no answer"]
         start = int(key[:8], 16) + 7919 * (generation - 1)
-        body = template_body(pairing, facts, comp, settings, start, earlier)
+        body = template_body(pairing, facts, comp, settings, start, earlier, skip_for(pairing))
         rows.append(
             _row(
                 pairing,
@@ -387,7 +403,7 @@ def generate_messages(
                 generation,
             )
         )
-        this_run.append(shingles(body))
+        earlier.add(shingles(body), pairing["pairing_id"])
     frame = pd.DataFrame(rows, columns=[c for c in LOG_COLUMNS if c != "created_at"])
     frame["created_at"] = pd.Series([now] * len(frame), dtype="datetime64[us]")
     for column in INT_COLUMNS:

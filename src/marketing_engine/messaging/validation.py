@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from marketing_engine import sms
@@ -154,7 +153,8 @@ def _check_facts(body: str, facts: OfferFacts, sender: str = "") -> list[Problem
     text = body.replace(NAME_TOKEN, " " * len(NAME_TOKEN))
     # Names from the data (event, category) may hold digits: they are facts, not inventions.
     for name in sorted({facts.event_name, facts.scope, sender} - {""}, key=len, reverse=True):
-        for match in re.finditer(re.escape(name), text, re.IGNORECASE):
+        whole = rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])"
+        for match in re.finditer(whole, text, re.IGNORECASE):
             text = _mask(text, match.span())
     for match in _DIGIT_DATE.finditer(text):
         problems.append(
@@ -272,13 +272,43 @@ def jaccard(a: frozenset, b: frozenset) -> float:
     return len(a & b) / union if union else 1.0
 
 
-def near_duplicate(body: str, others: Iterable[frozenset], threshold: float) -> Problem | None:
-    """The problem if `body` is too close to any earlier message's shingles."""
-    mine = shingles(body)
-    for other in others:
-        score = jaccard(mine, other)
-        if score >= threshold:
-            return Problem(
-                "near_duplicate", f"near-duplicate of an earlier message (similarity {score:.2f})"
-            )
+class ShingleIndex:
+    """Earlier messages' shingles, indexed by shingle so a check only scores
+    the messages that share one (the log grows by every campaign)."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+        self.owners: list[object] = []
+        self.postings: dict[tuple, list[int]] = {}
+
+    def add(self, items: frozenset, owner: object = None) -> None:
+        number = len(self.sizes)
+        self.sizes.append(len(items))
+        self.owners.append(owner)
+        for item in items:
+            self.postings.setdefault(item, []).append(number)
+
+    def closest(self, items: frozenset, skip_owner: object = None) -> float:
+        """Highest Jaccard similarity to an indexed message not owned by `skip_owner`."""
+        shared: dict[int, int] = {}
+        for item in items:
+            for number in self.postings.get(item, ()):
+                shared[number] = shared.get(number, 0) + 1
+        best = 0.0
+        for number, common in shared.items():
+            if skip_owner is not None and self.owners[number] == skip_owner:
+                continue
+            best = max(best, common / (len(items) + self.sizes[number] - common))
+        return best
+
+
+def near_duplicate(
+    body: str, earlier: ShingleIndex, threshold: float, skip_owner: object = None
+) -> Problem | None:
+    """The problem if `body` is too close to an earlier message (other than skip_owner's)."""
+    score = earlier.closest(shingles(body), skip_owner)
+    if score >= threshold:
+        return Problem(
+            "near_duplicate", f"near-duplicate of an earlier message (similarity {score:.2f})"
+        )
     return None
