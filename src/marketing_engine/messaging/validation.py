@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from dataclasses import dataclass
+from itertools import chain
 
 from marketing_engine import sms
 from marketing_engine.messaging.facts import MONTHS, OfferFacts, clean_text
@@ -290,10 +292,7 @@ class ShingleIndex:
 
     def closest(self, items: frozenset, skip_owner: object = None) -> float:
         """Highest Jaccard similarity to an indexed message not owned by `skip_owner`."""
-        shared: dict[int, int] = {}
-        for item in items:
-            for number in self.postings.get(item, ()):
-                shared[number] = shared.get(number, 0) + 1
+        shared = Counter(chain.from_iterable(self.postings.get(item, ()) for item in items))
         best = 0.0
         for number, common in shared.items():
             if skip_owner is not None and self.owners[number] == skip_owner:
