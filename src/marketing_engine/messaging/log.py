@@ -15,6 +15,7 @@ with a MessagingError naming the pairing.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -112,8 +113,13 @@ class Progress:
     def __init__(self, total: int, echo: Callable[[str], None] | None, clock=time.monotonic):
         self.total, self.echo, self.clock = total, echo, clock
         self.done, self.started, self.shown = 0, clock(), -1
+        self._lock = threading.Lock()  # steps come from the worker threads
 
     def step(self) -> None:
+        with self._lock:
+            self._step()
+
+    def _step(self) -> None:
         self.done += 1
         if not self.echo or not self.total:
             return
