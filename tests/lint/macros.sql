@@ -13,3 +13,4 @@
 {% macro field_issue(column, raw_value, issue) %}'{{ column }}'{% endmacro %}
 {% macro field_issue_list(issues) %}list_value({{ issues | join(', ') }}){% endmacro %}
 {% macro assert_usable_transactions() %}{% endmacro %}
+{% macro report_setting_literal(name) %}'x'{% endmacro %}
