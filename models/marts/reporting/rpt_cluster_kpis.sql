@@ -1,7 +1,6 @@
 -- One row: the clustering figures report pages show in sentences, the number
 -- of clusters in the primary clustering (noise excluded) and the chosen fit
--- with the best silhouette, and how many clustered customers the scatter
--- shows (a sample capped at var report_scatter_max_points).
+-- with the best silhouette.
 with profiles as (
     select * from {{ ref('cluster_profiles') }}
     where is_primary and cluster_id >= 0
@@ -18,20 +17,6 @@ best as (
     limit 1
 ),
 
-clusters as (
-    select * from {{ ref('customer_clusters') }}
-),
-
-scatter as (
-    select * from {{ ref('rpt_cluster_scatter') }}
-),
-
-scatter_count as (
-    select
-        (select count(*) from clusters) as clustered_customers,
-        (select count(*) from scatter) as scatter_points
-),
-
 cluster_count as (
     select count(*) as primary_clusters from profiles
 ),
@@ -42,14 +27,8 @@ final as (
         cast(best.algorithm as varchar) as best_algorithm,
         cast(best.parameters as varchar) as best_parameters,
         cast(cluster_count.primary_clusters as bigint) as primary_clusters,
-        cast(best.silhouette as double) as best_silhouette,
-        cast(scatter_count.clustered_customers as bigint)
-            as clustered_customers,
-        cast(scatter_count.scatter_points as bigint) as scatter_points,
-        cast({{ var('report_scatter_max_points') }} as bigint)
-            as scatter_max_points
+        cast(best.silhouette as double) as best_silhouette
     from cluster_count
-    cross join scatter_count
     left join best on true
 )
 

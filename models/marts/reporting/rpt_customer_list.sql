@@ -48,6 +48,9 @@ final as (
                 else 'No orders yet'
             end as varchar
         ) as churn_risk,
+        cast(customers.r_score as integer) as r_score,
+        cast(customers.f_score as integer) as f_score,
+        cast(customers.m_score as integer) as m_score,
         cast(customers.recency_days as integer) as recency_days,
         cast(customers.frequency as bigint) as orders,
         cast(customers.monetary as decimal(18, 2)) as net_revenue,
