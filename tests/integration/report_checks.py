@@ -20,7 +20,17 @@ from pathlib import Path
 
 import duckdb
 
+import yaml
+
 from marketing_engine.reports import FORMATS
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def project_var(name: str) -> object:
+    """A var's value in dbt_project.yml (the builds under test use the defaults)."""
+    return yaml.safe_load((PROJECT / "dbt_project.yml").read_text())["vars"][name]
+
 
 BUYER_ORDERS = """
     select customer_id, count(*) as orders, sum(net_revenue) as revenue
@@ -171,6 +181,23 @@ INDEPENDENT: dict[tuple[str, str], Callable[[duckdb.DuckDBPyConnection], object]
     ("rpt_customer_kpis", "as_of_date"): _one(
         "select as_of_date from intermediate.int_reference_date"
     ),
+    ("rpt_customer_kpis", "scatter_points"): lambda con: min(
+        int(project_var("report_scatter_max_points")),
+        con.execute("select count(distinct customer_id) from marts.fct_orders").fetchone()[0],
+    ),
+    ("rpt_customer_kpis", "scatter_max_points"): lambda con: int(
+        project_var("report_scatter_max_points")
+    ),
+    ("rpt_report_settings", "as_of_date"): _one(
+        "select as_of_date from intermediate.int_reference_date"
+    ),
+    ("rpt_report_settings", "first_order_date"): _one(
+        "select min(order_date) from marts.fct_order_lines"
+    ),
+    ("rpt_report_settings", "last_order_date"): _one(
+        "select max(order_date) from marts.fct_order_lines"
+    ),
+    ("rpt_report_settings", "currency_code"): lambda _con: project_var("report_currency"),
     ("rpt_segment_kpis", "top_revenue_segment_name"): _named(TOP_REVENUE_SEGMENT, "rfm_segment"),
     ("rpt_segment_kpis", "top_revenue_segment_customer_share"): _named(
         TOP_REVENUE_SEGMENT, "customer_share"
