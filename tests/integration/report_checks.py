@@ -665,6 +665,30 @@ def _check_segment_performance(con) -> list[str]:
     return problems
 
 
+ALGORITHM_LABELS = {"kmeans": "KMeans", "dbscan": "DBSCAN", "hierarchical": "Ward hierarchical"}
+
+
+def _check_cluster_evaluation(con) -> list[str]:
+    expected = {
+        ALGORITHM_LABELS.get(r["algorithm"], r["algorithm"]): {
+            "role": "Primary" if r["is_primary"] else "Compared",
+            "clusters": r["n_clusters"],
+            "customers": r["n_customers"],
+            "silhouette": r["silhouette"],
+            "davies_bouldin_index": r["davies_bouldin"],
+            "calinski_harabasz_index": r["calinski_harabasz"],
+            "noise_share": r["noise_share"],
+        }
+        for r in _rows(
+            con,
+            "select * from marts.cluster_evaluation"
+            " where is_chosen and algorithm <> 'kmeans_sweep'",
+        )
+    }
+    shown = {r["algorithm"]: r for r in _rows(con, "select * from marts.rpt_cluster_evaluation")}
+    return _compare("rpt_cluster_evaluation", shown, expected)
+
+
 def without_name(text: str) -> str:
     """The SMS a customer without a usable name gets: the greeting name and its comma go."""
     import re
@@ -778,6 +802,7 @@ MART_CHECKS = (
     _check_coupon_users,
     _check_segment_migration,
     _check_segment_performance,
+    _check_cluster_evaluation,
     _check_message_previews,
     _check_message_schedule,
     _check_report_settings,
