@@ -1,5 +1,5 @@
 -- One row per buyer plotted on the report's customer scatters (RFM page:
--- recency vs orders by segment; Clusters page: orders vs net revenue by
+-- recency vs orders by segment; Clusters page: recency vs net revenue by
 -- cluster): a deterministic sample of at most var report_scatter_max_points
 -- buyers (ranked by a hash of the customer id, so the same data plots the
 -- same customers) keeps the pages light at any size. rpt_customer_kpis
