@@ -122,7 +122,7 @@ TOP_RULE = """
 BEST_FIT = """
     select * from marts.cluster_evaluation
     where is_chosen and algorithm <> 'kmeans_sweep'
-    order by silhouette desc nulls last limit 1
+    order by silhouette desc nulls last, algorithm limit 1
 """
 
 
