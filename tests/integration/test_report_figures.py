@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from marketing_engine.generate import GeneratorConfig, generate
-from tests.conftest import run_cli
+from tests.conftest import PROJECT, cli_env, run_cli
 from tests.integration.report_checks import (
     check_report_figures,
     check_report_marts,
@@ -283,3 +285,32 @@ def test_sales_page_says_when_there_is_no_backtest(sample_build, warehouse, tmp_
     html = (_render(short, tmp_path / "short_report") / "sales.html").read_text()
     assert "too little history to backtest" in " ".join(html.split())
     assert "beats both baselines" not in html
+
+
+def test_a_malformed_currency_var_stops_the_build_naming_the_var(tmp_path):
+    """The site formats money with report_currency: a wrong code must not reach it."""
+    dbt = Path(sys.executable).with_name("dbt")
+    result = subprocess.run(
+        [
+            str(dbt),
+            "compile",
+            "--select",
+            "rpt_report_settings",
+            "--vars",
+            "{report_currency: rupees}",
+            "--profiles-dir",
+            ".",
+            "--project-dir",
+            ".",
+        ],
+        cwd=PROJECT,
+        env=cli_env(tmp_path),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert (
+        "var report_currency must be a 3-letter ISO 4217 code in capitals, such as INR or "
+        "USD, got rupees" in result.stdout
+    )
