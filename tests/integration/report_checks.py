@@ -12,6 +12,7 @@ every layer.
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from collections.abc import Callable
@@ -19,8 +20,17 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import yaml
 
 from marketing_engine.reports import FORMATS
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def project_var(name: str) -> object:
+    """A var's value in dbt_project.yml (the builds under test use the defaults)."""
+    return yaml.safe_load((PROJECT / "dbt_project.yml").read_text())["vars"][name]
+
 
 BUYER_ORDERS = """
     select customer_id, count(*) as orders, sum(net_revenue) as revenue
@@ -112,7 +122,7 @@ TOP_RULE = """
 BEST_FIT = """
     select * from marts.cluster_evaluation
     where is_chosen and algorithm <> 'kmeans_sweep'
-    order by silhouette desc nulls last limit 1
+    order by silhouette desc nulls last, algorithm limit 1
 """
 
 
@@ -171,6 +181,23 @@ INDEPENDENT: dict[tuple[str, str], Callable[[duckdb.DuckDBPyConnection], object]
     ("rpt_customer_kpis", "as_of_date"): _one(
         "select as_of_date from intermediate.int_reference_date"
     ),
+    ("rpt_customer_kpis", "scatter_points"): lambda con: min(
+        int(project_var("report_scatter_max_points")),
+        con.execute("select count(distinct customer_id) from marts.fct_orders").fetchone()[0],
+    ),
+    ("rpt_customer_kpis", "scatter_max_points"): lambda con: int(
+        project_var("report_scatter_max_points")
+    ),
+    ("rpt_report_settings", "as_of_date"): _one(
+        "select as_of_date from intermediate.int_reference_date"
+    ),
+    ("rpt_report_settings", "first_order_date"): _one(
+        "select min(order_date) from marts.fct_order_lines"
+    ),
+    ("rpt_report_settings", "last_order_date"): _one(
+        "select max(order_date) from marts.fct_order_lines"
+    ),
+    ("rpt_report_settings", "currency_code"): lambda _con: project_var("report_currency"),
     ("rpt_segment_kpis", "top_revenue_segment_name"): _named(TOP_REVENUE_SEGMENT, "rfm_segment"),
     ("rpt_segment_kpis", "top_revenue_segment_customer_share"): _named(
         TOP_REVENUE_SEGMENT, "customer_share"
@@ -321,3 +348,473 @@ def dead_links(site_dir: Path) -> list[str]:
             if not (page.parent / target).is_file():
                 missing.append(f"{page.name} -> {target}")
     return missing
+
+
+# --- whole-mart checks ------------------------------------------------------------------
+# The marts behind charts, tables and drill-downs are checked row by row against
+# queries on the dims, facts, staging and model outputs, with their bins and rules
+# written again here in Python, never read from the mart under test.
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
+    result = con.execute(sql)
+    names = [d[0] for d in result.description]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+
+def _close(left: object, right: object) -> bool:
+    return _same(_plain(left), _plain(right))
+
+
+def _compare(name: str, shown: dict, expected: dict) -> list[str]:
+    """Two {key: {column: value}} maps: every key present in both, every value equal."""
+    problems = []
+    for key in sorted(set(shown) | set(expected), key=str):
+        if key not in shown:
+            problems.append(f"{name}: row {key!r} is missing")
+        elif key not in expected:
+            problems.append(f"{name}: row {key!r} should not be there")
+        else:
+            for column, value in expected[key].items():
+                if not _close(shown[key][column], value):
+                    problems.append(
+                        f"{name}: row {key!r}, {column} is {shown[key][column]!r}, "
+                        f"expected {value!r}"
+                    )
+    return problems
+
+
+def _share(part: float, whole: float) -> float | None:
+    return None if not whole else part / whole
+
+
+def _check_customer_list(con) -> list[str]:
+    orders = {
+        r["customer_id"]: r
+        for r in _rows(
+            con,
+            """select customer_id, count(*) as orders, sum(net_revenue) as revenue,
+                      min(order_date) as first_date, max(order_date) as last_date
+               from marts.fct_orders group by customer_id""",
+        )
+    }
+    clusters = dict(
+        con.execute(
+            "select customer_id, cluster_name from marts.cluster_assignments where is_primary"
+        ).fetchall()
+    )
+    clv = {
+        r["customer_id"]: r
+        for r in _rows(
+            con,
+            "select customer_id, churn_probability, clv_12_months"
+            " from marts.customer_lifetime_value",
+        )
+    }
+    expected = {}
+    for customer_id, segment in con.execute(
+        "select customer_id, rfm_segment from staging.stg_shop__customers as c"
+        " left join marts.dim_customers using (customer_id)"
+    ).fetchall():
+        bought = orders.get(customer_id)
+        expected[customer_id] = {
+            "rfm_segment": segment if bought else "Prospect",
+            "orders": bought["orders"] if bought else 0,
+            "net_revenue": bought["revenue"] if bought else 0,
+            "first_order_date": bought["first_date"] if bought else None,
+            "last_order_date": bought["last_date"] if bought else None,
+            "cluster_name": clusters.get(customer_id, "Not clustered (no orders)"),
+            "churn_probability": (clv.get(customer_id) or {}).get("churn_probability"),
+            "predicted_revenue_12_months": (clv.get(customer_id) or {}).get("clv_12_months"),
+        }
+    shown = {r["customer_id"]: r for r in _rows(con, "select * from marts.rpt_customer_list")}
+    problems = _compare("rpt_customer_list", shown, expected)
+    labels = {r["churn_risk"] for r in shown.values()}
+    if not labels <= {"At risk", "Not at risk", "No orders yet"}:
+        problems.append(f"rpt_customer_list: churn_risk labels {sorted(labels)}")
+    return problems
+
+
+def _check_customer_scatter(con) -> list[str]:
+    cap = int(project_var("report_scatter_max_points"))
+    # a fixed sample: the first `cap` buyers by md5 of the id
+    expected = [
+        row[0]
+        for row in con.execute(
+            f"""select customer_id from (select distinct customer_id from marts.fct_orders)
+                order by md5(customer_id), customer_id limit {cap}"""
+        ).fetchall()
+    ]
+    shown = {r["customer_id"]: r for r in _rows(con, "select * from marts.rpt_customer_scatter")}
+    problems = []
+    if set(shown) != set(expected):
+        problems.append(
+            f"rpt_customer_scatter: plots {len(shown)} customers, expected the {len(expected)} "
+            "first buyers by md5(customer_id)"
+        )
+    revenue = dict(
+        con.execute(
+            "select customer_id, sum(net_revenue) from marts.fct_orders group by 1"
+        ).fetchall()
+    )
+    for customer_id, row in shown.items():
+        if not _close(row["net_revenue"], revenue.get(customer_id)):
+            problems.append(f"rpt_customer_scatter: {customer_id} net_revenue {row['net_revenue']}")
+            break
+    return problems
+
+
+def _check_education(con) -> list[str]:
+    rows = _rows(
+        con,
+        """select coalesce(customers.education, 'Unknown') as education,
+                  buyers.orders, buyers.revenue
+           from staging.stg_shop__customers as customers
+           left join (select customer_id, count(*) as orders, sum(net_revenue) as revenue
+                      from marts.fct_orders group by 1) as buyers
+               on customers.customer_id = buyers.customer_id""",
+    )
+    total_customers = len(rows)
+    total_revenue = sum(float(r["revenue"] or 0) for r in rows)
+    groups: dict[str, dict] = {}
+    for r in rows:
+        group = groups.setdefault(
+            r["education"], {"customers": 0, "buyers": 0, "orders": 0, "revenue": 0.0, "rep": 0}
+        )
+        group["customers"] += 1
+        if r["orders"]:
+            group["buyers"] += 1
+            group["orders"] += r["orders"]
+            group["revenue"] += float(r["revenue"])
+            group["rep"] += r["orders"] >= 2
+    expected = {
+        name: {
+            "customers": g["customers"],
+            "customer_share": g["customers"] / total_customers,
+            "buyers": g["buyers"],
+            "orders": g["orders"],
+            "net_revenue": g["revenue"],
+            "revenue_share": _share(g["revenue"], total_revenue),
+            "average_order_value": _share(g["revenue"], g["orders"]),
+            "repeat_purchase_rate": _share(g["rep"], g["buyers"]),
+        }
+        for name, g in groups.items()
+    }
+    shown = {r["education"]: r for r in _rows(con, "select * from marts.rpt_education_segments")}
+    return _compare("rpt_education_segments", shown, expected)
+
+
+# (label, shortest, longest) lifespan in days; one-order buyers have their own band
+LIFESPAN_BANDS = [
+    ("Under 1 month", 0, 29),
+    ("1-3 months", 30, 89),
+    ("3-6 months", 90, 179),
+    ("6-12 months", 180, 364),
+    ("1-2 years", 365, 729),
+    ("2-3 years", 730, 1094),
+    ("3 years or more", 1095, None),
+]
+
+
+def _check_retention(con) -> list[str]:
+    counts = {"One order only": 0, **{label: 0 for label, _, _ in LIFESPAN_BANDS}}
+    for orders, first, last in con.execute(
+        "select count(*), min(order_date), max(order_date) from marts.fct_orders"
+        " group by customer_id"
+    ).fetchall():
+        if orders == 1:
+            counts["One order only"] += 1
+            continue
+        days = (last - first).days
+        for label, low, high in LIFESPAN_BANDS:
+            if days >= low and (high is None or days <= high):
+                counts[label] += 1
+    buyers = sum(counts.values())
+    expected = {
+        label: {"buyers": n, "buyer_share": _share(n, buyers)} for label, n in counts.items()
+    }
+    shown = {
+        r["lifespan_band"]: r for r in _rows(con, "select * from marts.rpt_retention_histogram")
+    }
+    return _compare("rpt_retention_histogram", shown, expected)
+
+
+def _check_burn_frequency(con) -> list[str]:
+    counts = {str(n) if n < 10 else "10 or more": 0 for n in range(11)}
+    for (burns,) in con.execute(
+        "select count(*) filter (where coupon_status = 'burnt') from staging.stg_shop__coupons"
+        " group by customer_id"
+    ).fetchall():
+        counts[str(burns) if burns < 10 else "10 or more"] += 1
+    users = sum(counts.values())
+    expected = {
+        label: {"coupon_users": n, "coupon_user_share": _share(n, users)}
+        for label, n in counts.items()
+    }
+    shown = {
+        r["coupons_burnt"]: r for r in _rows(con, "select * from marts.rpt_coupon_burn_frequency")
+    }
+    return _compare("rpt_coupon_burn_frequency", shown, expected)
+
+
+def _check_coupon_users(con) -> list[str]:
+    people = _rows(
+        con,
+        """select customers.customer_id, coalesce(customers.gender, 'Unknown') as gender,
+                  coalesce(cities.city_name, 'Unknown') as city
+           from staging.stg_shop__customers as customers
+           left join staging.stg_shop__cities as cities
+               on customers.city_id = cities.city_id""",
+    )
+    usage = {
+        r["customer_id"]: r
+        for r in _rows(
+            con,
+            """select customer_id, count(*) as claims,
+                      count(*) filter (where coupon_status = 'burnt') as burns
+               from staging.stg_shop__coupons group by 1""",
+        )
+    }
+    expected: dict[tuple, dict] = {}
+    for dimension, column in (("Gender", "gender"), ("City", "city")):
+        groups: dict[str, list[int]] = {}
+        for person in people:
+            group = groups.setdefault(person[column], [0, 0, 0, 0])  # customers users claims burns
+            group[0] += 1
+            used = usage.get(person["customer_id"])
+            if used:
+                group[1] += 1
+                group[2] += used["claims"]
+                group[3] += used["burns"]
+        users = sum(g[1] for g in groups.values())
+        for value, (customers, n_users, claims, burns) in groups.items():
+            if n_users:
+                expected[(dimension, value)] = {
+                    "coupon_users": n_users,
+                    "coupon_user_share": n_users / users,
+                    "claims": claims,
+                    "burns": burns,
+                    "burn_rate": _share(burns, claims),
+                    "customers": customers,
+                    "coupon_user_rate": n_users / customers,
+                }
+    shown = {
+        (r["dimension"], r["dimension_value"]): r
+        for r in _rows(con, "select * from marts.rpt_coupon_users_by_demographic")
+    }
+    return _compare("rpt_coupon_users_by_demographic", shown, expected)
+
+
+def _check_segment_migration(con) -> list[str]:
+    history = _rows(
+        con, "select customer_id, snapshot_index, rfm_segment from marts.fct_segment_history"
+    )
+    by_index: dict[int, dict[str, str]] = {}
+    for r in history:
+        by_index.setdefault(r["snapshot_index"], {})[r["customer_id"]] = r["rfm_segment"]
+    moves: dict[tuple[str, str], int] = {}
+    last = max(by_index, default=0)
+    for index, current in by_index.items():
+        if index == last:  # the oldest snapshot has no earlier one
+            continue
+        previous = by_index.get(index + 1, {})
+        for customer_id, segment in current.items():
+            key = (previous.get(customer_id, "Prospect"), segment)
+            moves[key] = moves.get(key, 0) + 1
+    with (PROJECT / "seeds" / "lookups" / "rfm_segments.csv").open(newline="") as lookup:
+        segments = {row["rfm_segment"] for row in csv.DictReader(lookup)}
+    segments |= {name for pair in moves for name in pair}
+    leaving = {name: sum(n for (a, _), n in moves.items() if a == name) for name in segments}
+    expected = {}
+    for from_segment in segments:
+        for to_segment in segments:
+            n = moves.get((from_segment, to_segment), 0)
+            moved = from_segment != to_segment
+            expected[(from_segment, to_segment)] = {
+                "customers": n,
+                "from_segment_share": _share(n, leaving[from_segment]),
+                "moved_customers": n if moved else None,
+                "moved_share": _share(n, leaving[from_segment]) if moved else None,
+            }
+    shown = {
+        (r["from_segment"], r["to_segment"]): r
+        for r in _rows(con, "select * from marts.rpt_segment_migration")
+    }
+    return _compare("rpt_segment_migration", shown, expected)
+
+
+def _check_segment_performance(con) -> list[str]:
+    expected = {}
+    for r in _rows(con, SEGMENT_REVENUE):
+        expected[("RFM segment", r["rfm_segment"])] = {
+            "customers": r["customers"],
+            "net_revenue": r["revenue"],
+            "orders": r["orders"],
+        }
+    shown = {
+        (r["segment_type"], r["segment_name"]): r
+        for r in _rows(
+            con, "select * from marts.rpt_segment_performance where segment_type = 'RFM segment'"
+        )
+    }
+    # segments nobody is in are listed with 0 customers
+    shown = {k: r for k, r in shown.items() if k in expected or r["customers"] != 0}
+    problems = _compare("rpt_segment_performance", shown, expected)
+    types = con.execute("select distinct segment_type from marts.rpt_segment_performance")
+    types = {t for (t,) in types.fetchall()}
+    if types != {"RFM segment", "Value tier"}:
+        problems.append(f"rpt_segment_performance: segment types {sorted(types)}")
+    return problems
+
+
+ALGORITHM_LABELS = {"kmeans": "KMeans", "dbscan": "DBSCAN", "hierarchical": "Ward hierarchical"}
+
+
+def _check_cluster_evaluation(con) -> list[str]:
+    expected = {
+        ALGORITHM_LABELS.get(r["algorithm"], r["algorithm"]): {
+            "role": "Primary" if r["is_primary"] else "Compared",
+            "clusters": r["n_clusters"],
+            "customers": r["n_customers"],
+            "silhouette": r["silhouette"],
+            "davies_bouldin_index": r["davies_bouldin"],
+            "calinski_harabasz_index": r["calinski_harabasz"],
+            "noise_share": r["noise_share"],
+        }
+        for r in _rows(
+            con,
+            "select * from marts.cluster_evaluation"
+            " where is_chosen and algorithm <> 'kmeans_sweep'",
+        )
+    }
+    shown = {r["algorithm"]: r for r in _rows(con, "select * from marts.rpt_cluster_evaluation")}
+    return _compare("rpt_cluster_evaluation", shown, expected)
+
+
+def without_name(text: str) -> str:
+    """The SMS a customer without a usable name gets: the greeting name and its comma go."""
+    import re
+
+    stripped = re.sub(r"(,\s*)?\{first_name\}(\s*,)?", "", text)
+    stripped = re.sub(r"\s+([!?.,])", r"\1", re.sub(r"\s{2,}", " ", stripped)).strip()
+    return stripped[:1].upper() + stripped[1:]
+
+
+def _check_message_previews(con) -> list[str]:
+    messages = {
+        r["pairing_id"]: r
+        for r in _rows(
+            con,
+            "select * from marts.marketing_messages where validation_status = 'valid'",
+        )
+    }
+    audience = {
+        r["segment_name"]: r
+        for r in _rows(
+            con,
+            """select segment_name, count(*) as customers, min(scheduled_local) as first_send
+               from marts.customer_messages group by 1""",
+        )
+    }
+    expected = {
+        pairing: {
+            "segment_name": m["segment_name"],
+            "event_id": m["event_id"],
+            "offer_id": m["offer_id"],
+            "message_text": m["message_text"],
+            "message_text_without_name": without_name(m["message_text"]),
+            "written_by": "Template" if m["generator"] == "template" else "Language model",
+            "segment_scheduled_customers": (audience.get(m["segment_name"]) or {}).get(
+                "customers", 0
+            ),
+            "first_send_local": (audience.get(m["segment_name"]) or {}).get("first_send"),
+        }
+        for pairing, m in messages.items()
+    }
+    shown = {r["pairing_id"]: r for r in _rows(con, "select * from marts.rpt_message_previews")}
+    problems = _compare("rpt_message_previews", shown, expected)
+    members = {
+        (segment, customer_id): name
+        for segment, customer_id, name in con.execute(
+            """select messages.segment_name, messages.customer_id, customers.first_name
+               from marts.customer_messages as messages
+               inner join staging.stg_shop__customers as customers
+                   on messages.customer_id = customers.customer_id"""
+        ).fetchall()
+    }
+    for row in shown.values():
+        if row["preview_customer_id"] is None:
+            continue
+        key = (row["segment_name"], row["preview_customer_id"])
+        if key not in members:
+            problems.append(f"rpt_message_previews: preview customer {key} is not scheduled")
+        elif row["first_name"] is not None and row["first_name"] != members[key]:
+            problems.append(f"rpt_message_previews: preview name of {key} is not theirs")
+    return problems
+
+
+def _check_message_schedule(con) -> list[str]:
+    expected = {
+        r["pairing_id"]: {
+            "segment_name": r["segment_name"],
+            "customers": r["customers"],
+            "first_send_local": r["first_local"],
+            "last_send_local": r["last_local"],
+            "first_send_utc": r["first_utc"],
+            "last_send_utc": r["last_utc"],
+        }
+        for r in _rows(
+            con,
+            """select pairing_id, any_value(segment_name) as segment_name,
+                      count(*) as customers,
+                      min(scheduled_local) as first_local, max(scheduled_local) as last_local,
+                      min(scheduled_at_utc) as first_utc, max(scheduled_at_utc) as last_utc
+               from marts.customer_messages group by pairing_id""",
+        )
+    }
+    shown = {r["pairing_id"]: r for r in _rows(con, "select * from marts.rpt_message_schedule")}
+    return _compare("rpt_message_schedule", shown, expected)
+
+
+def _check_report_settings(con) -> list[str]:
+    (row,) = _rows(con, "select * from marts.rpt_report_settings")
+    expected = {
+        "currency_code": project_var("report_currency"),
+        "currency_symbol": project_var("report_currency_symbol"),
+        "locale": project_var("report_locale"),
+        "as_of_date": con.execute(
+            "select as_of_date from intermediate.int_reference_date"
+        ).fetchone()[0],
+        "first_order_date": con.execute(
+            "select min(order_date) from marts.fct_order_lines"
+        ).fetchone()[0],
+        "last_order_date": con.execute(
+            "select max(order_date) from marts.fct_order_lines"
+        ).fetchone()[0],
+    }
+    return _compare("rpt_report_settings", {0: row}, {0: expected})
+
+
+MART_CHECKS = (
+    _check_customer_list,
+    _check_customer_scatter,
+    _check_education,
+    _check_retention,
+    _check_burn_frequency,
+    _check_coupon_users,
+    _check_segment_migration,
+    _check_segment_performance,
+    _check_cluster_evaluation,
+    _check_message_previews,
+    _check_message_schedule,
+    _check_report_settings,
+)
+
+
+def check_report_marts(db_path: Path) -> list[str]:
+    """Every row of the report marts behind charts, tables and drill-downs, recomputed."""
+    problems: list[str] = []
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        for check in MART_CHECKS:
+            problems.extend(check(con))
+    return problems

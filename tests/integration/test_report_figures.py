@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from marketing_engine.generate import GeneratorConfig, generate
-from tests.conftest import run_cli
-from tests.integration.report_checks import check_report_figures, dead_links
+from tests.conftest import PROJECT, cli_env, run_cli
+from tests.integration.report_checks import (
+    check_report_figures,
+    check_report_marts,
+    dead_links,
+)
 
 
 def _render(build_dir: Path, out: Path) -> Path:
@@ -42,6 +48,82 @@ def sample_site(sample_build, tmp_path_factory) -> Path:
 
 def test_every_sample_figure_matches_an_independent_query(sample_build, sample_site):
     assert check_report_figures(sample_site, sample_build / "build.duckdb") == []
+
+
+def test_every_sample_report_mart_matches_independent_queries(sample_build):
+    assert check_report_marts(sample_build / "build.duckdb") == []
+
+
+def test_mart_checks_catch_a_wrong_cell(sample_build, tmp_path):
+    """The whole-mart checks fail when one cell or one row of a report mart is off."""
+    broken = tmp_path / "broken.duckdb"
+    shutil.copy2(sample_build / "build.duckdb", broken)
+    with duckdb.connect(str(broken)) as con:
+        con.execute(
+            "update marts.rpt_segment_migration set customers = customers + 1 "
+            "where from_segment = 'Prospect' and to_segment = 'Champions'"
+        )
+        con.execute("update marts.rpt_retention_histogram set buyers = buyers + 1")
+        con.execute(
+            "delete from marts.rpt_customer_list where customer_id = "
+            "(select min(customer_id) from marts.rpt_customer_list)"
+        )
+    problems = "\n".join(check_report_marts(broken))
+    assert "rpt_segment_migration: row ('Prospect', 'Champions'), customers" in problems
+    assert "rpt_retention_histogram: row 'One order only', buyers" in problems
+    assert "rpt_customer_list: row" in problems and "is missing" in problems
+
+
+def test_segment_migration_has_one_vocabulary_and_a_square_grid(warehouse):
+    rows = warehouse.execute(
+        "select from_segment, to_segment, customers, moved_customers, moved_share "
+        "from marts.rpt_segment_migration"
+    ).fetchall()
+    from_segments = {r[0] for r in rows}
+    assert from_segments == {r[1] for r in rows}
+    assert len(rows) == len(from_segments) ** 2
+    assert "Prospect" in from_segments
+    segments = warehouse.execute("select distinct rfm_segment from marts.dim_customers")
+    assert {s for (s,) in segments.fetchall()} <= from_segments
+    transitions = warehouse.execute(
+        "select distinct from_segment from marts.fct_segment_transitions"
+    ).fetchall()
+    assert {s for (s,) in transitions} <= from_segments  # no 'Not yet a customer'
+    for from_segment, to_segment, customers, moved, share in rows:
+        if from_segment == to_segment:
+            assert moved is None and share is None
+        else:
+            assert moved == customers
+    assert sum(r[3] or 0 for r in rows) > 0  # the sample has movement to show
+
+
+def test_published_lists_carry_names_only_when_names_are_published(sample_build, warehouse):
+    """first_name is PII: the serving file blanks it (MARKETING_ENGINE_PUBLISH_NAMES unset)."""
+    with duckdb.connect(str(sample_build / "marketing.duckdb"), read_only=True) as serving:
+        for mart in ("rpt_customer_list", "rpt_message_previews"):
+            published = serving.execute(
+                f"select count(*), count(first_name) from marts.{mart}"
+            ).fetchone()
+            built = warehouse.execute(f"select count(first_name) from marts.{mart}").fetchone()
+            assert published[0] > 0 and published[1] == 0, mart
+            assert built[0] > 0, mart  # the build file has them: publishing removed them
+
+
+def test_message_previews_offer_only_choices_with_a_valid_message(warehouse):
+    offered = warehouse.execute(
+        "select event_id, offer_id, segment_name, message_text from marts.rpt_message_previews"
+    ).fetchall()
+    invalid = warehouse.execute(
+        "select count(*) from marts.marketing_messages where validation_status <> 'valid'"
+    ).fetchone()[0]
+    ready = warehouse.execute("select count(*) from marts.marketing_messages").fetchone()[0]
+    assert len(offered) == ready - invalid > 0
+    assert all(text for *_, text in offered)
+    # every segment's preview customer has a name in the build file
+    assert warehouse.execute(
+        "select count(*) from marts.rpt_message_previews where first_name is null "
+        "and segment_scheduled_customers > 0"
+    ).fetchone() == (0,)
 
 
 def test_every_sample_page_shows_its_figures_and_no_notice(sample_site):
@@ -141,13 +223,23 @@ def test_two_tables_render_every_page_with_a_sentence_naming_the_file(two_table_
     campaigns = " ".join((site / "campaigns.html").read_text().split())
     assert "Add campaign_sends.csv and campaign_responses.csv" in campaigns
     assert dead_links(site) == []
-    # the figures the pages do show are still right
+    # the figures the pages do show are still right, and so is every report mart
     problems = [
         p
         for p in check_report_figures(site, two_table_build / "build.duckdb")
         if "shows a notice" not in p
     ]
     assert problems == []
+    assert check_report_marts(two_table_build / "build.duckdb") == []
+    with duckdb.connect(str(two_table_build / "build.duckdb"), read_only=True) as con:
+        # no coupons file: the histogram keeps its bins at 0, the split is empty
+        assert con.execute(
+            "select count(*), sum(coupon_users) from marts.rpt_coupon_burn_frequency"
+        ).fetchone() == (11, 0)
+        assert con.execute(
+            "select count(*) from marts.rpt_coupon_users_by_demographic"
+        ).fetchone() == (0,)
+        assert con.execute("select count(*) from marts.rpt_message_previews").fetchone() == (0,)
 
 
 # --- CDNOW: the fixtures `cdnow_build` and `cdnow_shifted_build` come from the
@@ -169,6 +261,7 @@ def test_every_cdnow_figure_matches_an_independent_query(request, fixture, tmp_p
         if "shows a notice" not in p
     ]
     assert problems == []
+    assert check_report_marts(build_dir / "build.duckdb") == []
     notices = {slug: page["notice"] for slug, page in _manifest(site).items() if page["notice"]}
     # CDNOW has only customers and transactions: coupon and message pages say which file
     assert set(notices) <= {"coupons", "messages"}, notices
@@ -192,3 +285,32 @@ def test_sales_page_says_when_there_is_no_backtest(sample_build, warehouse, tmp_
     html = (_render(short, tmp_path / "short_report") / "sales.html").read_text()
     assert "too little history to backtest" in " ".join(html.split())
     assert "beats both baselines" not in html
+
+
+def test_a_malformed_currency_var_stops_the_build_naming_the_var(tmp_path):
+    """The site formats money with report_currency: a wrong code must not reach it."""
+    dbt = Path(sys.executable).with_name("dbt")
+    result = subprocess.run(
+        [
+            str(dbt),
+            "compile",
+            "--select",
+            "rpt_report_settings",
+            "--vars",
+            "{report_currency: rupees}",
+            "--profiles-dir",
+            ".",
+            "--project-dir",
+            ".",
+        ],
+        cwd=PROJECT,
+        env=cli_env(tmp_path),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert (
+        "var report_currency must be a 3-letter ISO 4217 code in capitals, such as INR or "
+        "USD, got rupees" in result.stdout
+    )

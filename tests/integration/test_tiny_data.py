@@ -6,6 +6,7 @@ import duckdb
 import pandas as pd
 
 from tests.conftest import run_cli
+from tests.integration.report_checks import check_report_marts
 
 
 def test_three_one_time_buyers_build_with_recorded_fallbacks(tmp_path):
@@ -47,3 +48,5 @@ def test_three_one_time_buyers_build_with_recorded_fallbacks(tmp_path):
     assert "everyone is in one cluster" in output
     assert "CLV holdout validation is empty" in output
     assert "fell back to rules" in output
+    # every report mart still holds and matches its independent recomputation
+    assert check_report_marts(tmp_path / "build.duckdb") == []

@@ -14,3 +14,4 @@
 {% macro field_issue_list(issues) %}list_value({{ issues | join(', ') }}){% endmacro %}
 {% macro assert_usable_transactions() %}{% endmacro %}
 {% macro messaging_opt_out_footer() %}'Reply STOP to opt out'{% endmacro %}
+{% macro report_setting_literal(name) %}'x'{% endmacro %}

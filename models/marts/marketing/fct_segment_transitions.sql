@@ -1,7 +1,8 @@
 -- One row per snapshot month and (from, to) segment pair: how many customers
 -- moved from one RFM segment on the previous snapshot to another on this
 -- one, and the share of the from-segment that made the move. Customers whose
--- first order fell between the two snapshots come from 'Not yet a customer'.
+-- first order fell between the two snapshots come from 'Prospect' (the
+-- segment of registered customers without an order, as in dim_customers).
 with history as (
     select * from {{ ref('fct_segment_history') }}
 ),
@@ -9,7 +10,7 @@ with history as (
 paired as (
     select
         current_snapshot.snapshot_date,
-        coalesce(previous_snapshot.rfm_segment, 'Not yet a customer')
+        coalesce(previous_snapshot.rfm_segment, 'Prospect')
             as from_segment,
         current_snapshot.rfm_segment as to_segment
     from history as current_snapshot

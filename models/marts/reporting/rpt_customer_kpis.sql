@@ -5,6 +5,10 @@ with customers as (
     select * from {{ ref('dim_customers') }}
 ),
 
+scatter as (
+    select * from {{ ref('rpt_customer_scatter') }}
+),
+
 summarised as (
     select
         count(*) as customers,
@@ -38,6 +42,7 @@ summarised as (
                 0
             ) as decimal(18, 2)
         ) as high_value_at_risk_revenue,
+        (select count(*) from scatter) as scatter_points,
         max(as_of_date) as as_of_date
     from customers
 ),
@@ -56,6 +61,9 @@ final as (
         cast(high_value_at_risk_customers as bigint)
             as high_value_at_risk_customers,
         high_value_at_risk_revenue,
+        cast(scatter_points as bigint) as scatter_points,
+        cast({{ var('report_scatter_max_points') }} as bigint)
+            as scatter_max_points,
         cast(as_of_date as date) as as_of_date
     from summarised
 )
