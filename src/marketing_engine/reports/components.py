@@ -242,11 +242,18 @@ def read_filters(source: str) -> dict[str, list[str]]:
 
 def page_weight_error(slug: str, size: int, limit: int, blocks: dict[str, dict]) -> str:
     biggest = max(blocks.values(), key=lambda b: b.get("weight", 0), default=None)
-    where = f" (the biggest block: {biggest.get('title') or biggest['id']})" if biggest else ""
+    if biggest is None:
+        return f"page {slug} weighs {size / 1e6:.2f} MB, over the {limit / 1e6:.2f} MB limit"
+    name = biggest.get("title") or biggest["id"]
+    if biggest["kind"] == "table":
+        fix = "give it a smaller cap= (the full result is downloaded as CSV)"
+    elif biggest["kind"] == "scatter":
+        fix = "give it a smaller cap= (points shown)"
+    else:
+        fix = "chart a mart at the chart's grain (an rpt_ mart) instead of a row per customer"
     return (
-        f"page {slug} weighs {size / 1e6:.1f} MB, over the {limit / 1e6:.1f} MB limit{where}: "
-        "give its DataTable a smaller cap= or its ScatterPlot a smaller cap= (the full "
-        "result is downloaded as CSV), or select fewer columns"
+        f"page {slug} weighs {size / 1e6:.2f} MB, over the {limit / 1e6:.2f} MB limit; "
+        f"the biggest block is {name} ({biggest['weight'] / 1e6:.2f} MB): {fix}"
     )
 
 

@@ -213,9 +213,7 @@ def _load_settings(project: Path) -> SiteSettings:
 def built_at() -> str:
     """When the site was built: SOURCE_DATE_EPOCH if set (reproducible builds), else now."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = (
-        dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC)
-    )
+    moment = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC)
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 

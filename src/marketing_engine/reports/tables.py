@@ -33,6 +33,10 @@ def data_table(attrs: dict, ctx: RenderContext) -> str:
     cap = int(attrs["cap"]) if attrs.get("cap") else ctx.table_cap
     columns = ctx.describe(attrs, frame, "DataTable")
     stem = f"{ctx.page.slug}-{attrs['data']}"
+    if len(frame) > cap:
+        # A capped list carries row counts per filter value, not per date: the date
+        # filter does not apply to it (the page says so), rather than a wrong "of M".
+        filters.pop("date", None)
     block = embed(frame, columns, list(filters.values()), cap, ctx.writer, stem)
     spec = {
         "kind": "table",
