@@ -173,7 +173,7 @@
       animation: false,
       textStyle: { fontSize: 12 },
       grid: { left: 8, right: 24, top: 48, bottom: 8, containLabel: true },
-      tooltip: { confine: true, appendToBody: false },
+      tooltip: { confine: true, appendToBody: false, className: "chart-tooltip" },
       legend: { type: "scroll", top: 0, left: 0, right: 0, show: false }
     };
   }
@@ -514,7 +514,10 @@
     if (data.capped && !term && total > inPage) {
       note = " (the first " + nf(0).format(inPage) + " are in the page)";
     }
-    if (term) { note = " matching “" + entry.search + "”"; }
+    if (term) {
+      note = " matching “" + entry.search + "”" +
+        (data.capped ? " among the " + nf(0).format(inPage) + " rows in the page (download the full list to search all)" : "");
+    }
     var link = downloadLink(spec);
     var download = link && link.href
       ? '<a class="download" href="' + esc(link.href) + '" download>Download CSV: ' + esc(link.label) + ", " + nf(0).format(matchingTotal(spec, inPage)) + " rows</a>"
