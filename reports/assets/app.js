@@ -195,9 +195,11 @@
   // else turned 40 degrees; horizontal bars get up to a third of the width.
   function categoryLabels(spec, n) {
     var width = (document.getElementById(spec.id).querySelector(".chart-box").clientWidth || 600) - 70;
-    if (spec.horizontal) { return { interval: 0, width: Math.max(90, Math.min(200, width / 3)), overflow: "break" }; }
+    if (spec.horizontal) {
+      return { interval: 0, width: Math.max(90, Math.min(220, width / 3)), overflow: "break", lineHeight: 13 };
+    }
     var room = width / Math.max(1, n);
-    if (room >= 58) { return { interval: 0, width: room - 6, overflow: "break", rotate: 0 }; }
+    if (room >= 58) { return { interval: 0, width: room - 6, overflow: "break", rotate: 0, lineHeight: 13 }; }
     return { interval: 0, rotate: 40, width: 110, overflow: "truncate", hideOverlap: true };
   }
   function barOrLine(spec, rows) {
@@ -250,6 +252,9 @@
       errIndex = series.length;
       series.push({
         name: "95% interval", type: "custom", z: 10,
+        itemStyle: { color: dark ? "#ddd" : "#333" },
+        // the whiskers count in the value axis' extent, so none runs off the chart
+        encode: spec.horizontal ? { x: [0, 2], y: 1 } : { x: 0, y: [1, 2] },
         data: categories.map(function (c, i) {
           var r = rows.filter(function (row) { return String(row[xi]) === String(c); })[0];
           return spec.horizontal ? [r[el], i, r[eh]] : [i, r[el], r[eh]];
@@ -356,6 +361,8 @@
       var u = unique(values);
       if (given && given.length) { return given.filter(function (g) { return u.map(String).indexOf(g) >= 0; }); }
       if (u.every(function (v) { return typeof v === "number"; })) { return u.sort(function (a, b) { return a - b; }); }
+      // months and dates in time order, whatever order the rows came in
+      if (u.every(function (v) { return /^\d{4}-\d{2}/.test(String(v)); })) { return u.sort(); }
       return u;
     }
     var ys = order(rows.map(function (r) { return r[yi]; }), spec.y_order);
@@ -642,7 +649,12 @@
     refresh();
     var target = tables.filter(function (t) { return t.spec.data.capped && t.spec.filters[kind]; })[0] ||
       tables.filter(function (t) { return t.spec.filters[kind]; })[0];
-    if (target) { target.root.scrollIntoView({ block: "start" }); }
+    if (target) {
+      // Land below the sticky filter bar, not under it.
+      var bar = document.querySelector(".filters");
+      var offset = bar && getComputedStyle(bar).position === "sticky" ? bar.offsetHeight + 12 : 8;
+      window.scrollTo(0, target.root.getBoundingClientRect().top + window.scrollY - offset);
+    }
   }
 
   // --- SMS preview ------------------------------------------------------------------------------

@@ -91,13 +91,16 @@ def bar_chart(attrs: dict, ctx: RenderContext) -> str:
     ctx.require(attrs, "BarChart", "data", "x", "y", "title", "xlabel", "ylabel")
     frame = ctx.frame(attrs, "BarChart")
     horizontal = attrs.get("horizontal") == "true"
-    rows = frame[attrs["x"]].nunique() if attrs["x"] in frame.columns else len(frame)
+    labels = frame[attrs["x"]] if attrs["x"] in frame.columns else pd.Series(dtype=object)
+    rows = labels.nunique() if len(labels) else len(frame)
+    longest = int(labels.astype(str).str.len().max()) if len(labels) else 0
+    per_row = 26 if longest <= 24 else 40  # long names take two lines
     extra = {
         "horizontal": horizontal,
         "stack": attrs.get("stack") == "true",
         "err_low": attrs.get("err_low"),
         "err_high": attrs.get("err_high"),
-        "height": max(300, 26 * rows + 90) if horizontal else 360,
+        "height": max(300, per_row * rows + 90) if horizontal else 360,
     }
     keys = ("x", "y", "series", "err_low", "err_high")
     return _chart(ctx, attrs, "BarChart", "bar", keys, extra)

@@ -180,7 +180,9 @@ def render_page(
     source = FIGURE.sub(figure_call, COMPONENT.sub(replace, page.source))
     from marketing_engine.reports.data import records
 
-    context = {name: records(frame) for name, frame in results.frames.items()}
+    # Sentences read query[row].column through _figure; only {% if %} conditions read
+    # the context, so a long result (a customer list) is not turned into dicts whole.
+    context = {name: records(frame.head(1000)) for name, frame in results.frames.items()}
 
     def record_text_figure(query, row, column, fmt, digits):
         return ctx.figure(query, row, column, fmt, digits, f"{query}.{column}", "text")
