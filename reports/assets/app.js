@@ -454,20 +454,33 @@
     });
     return total;
   }
+  // A capped table's download: the file of the active filter value when one was
+  // written (the drill-down column), else the whole list, said plainly.
   function downloadLink(spec) {
     var data = spec.data, active = activeFilters(), f = spec.filters || {};
     if (!data.capped) { return null; }
     var files = data.files || { all: null, by: {} };
     var applied = Object.keys(active).filter(function (k) { return f[k]; });
-    if (applied.length === 1) {
-      var byCol = files.by[f[applied[0]]] || {};
-      return { href: byCol[active[applied[0]]], label: "all " + active[applied[0]] + " rows" };
+    var labels = filterLabels();
+    for (var i = 0; i < applied.length; i++) {
+      var file = (files.by[f[applied[i]]] || {})[active[applied[i]]];
+      if (file) {
+        var rest = applied.filter(function (k) { return k !== applied[i]; });
+        var count = data.counts ? matchingTotalFor(spec, [applied[i]]) : data.total;
+        return { href: file, count: count, label: "all " + active[applied[i]] + " rows" +
+          (rest.length ? " (filter " + rest.map(function (k) { return labels[k]; }).join(", ") + " in your spreadsheet)" : "") };
+      }
     }
-    if (applied.length > 1) {
-      var first = applied[0];
-      return { href: (files.by[f[first]] || {})[active[first]], label: "all " + active[first] + " rows (filter the rest in your spreadsheet)" };
-    }
-    return { href: files.all, label: "all rows" };
+    return { href: files.all, count: data.total, label: "all rows" +
+      (applied.length ? " (filter " + applied.map(function (k) { return labels[k]; }).join(", ") + " in your spreadsheet)" : "") };
+  }
+  function matchingTotalFor(spec, kinds) {
+    var saved = state.filters, only = {};
+    kinds.forEach(function (k) { only[k] = saved[k]; });
+    state.filters = only;
+    var total = matchingTotal(spec, 0);
+    state.filters = saved;
+    return total;
   }
   function renderTable(entry) {
     var spec = entry.spec, mount = entry.mount, data = spec.data;
@@ -527,7 +540,7 @@
     }
     var link = downloadLink(spec);
     var download = link && link.href
-      ? '<a class="download" href="' + esc(link.href) + '" download>Download CSV: ' + esc(link.label) + ", " + nf(0).format(matchingTotal(spec, inPage)) + " rows</a>"
+      ? '<a class="download" href="' + esc(link.href) + '" download>Download CSV: ' + esc(link.label) + ", " + nf(0).format(link.count) + " rows</a>"
       : '<button type="button" class="download">Download CSV (' + nf(0).format(inPage) + " rows)</button>";
     entry.body.innerHTML = html;
     entry.count.textContent = "Rows " + count + note;
@@ -693,7 +706,7 @@
         ["Length", missing(m.character_count) ? "-" : nf(0).format(m.character_count) + " characters"],
         ["Encoding", m.sms_encoding || "-"],
         ["Segments", missing(m.sms_parts) ? "-" : nf(0).format(m.sms_parts) + " SMS"],
-        ["Preview name", real ? real + " (a customer in " + m.segment_name + ")" : name + " (sample name: no first names in this data)"]
+        ["Preview name", real ? real + " (a customer in " + m.segment_name + ")" : name + " (" + spec.fallback_why + ")"]
       ];
       root.querySelector(".message-facts").innerHTML = facts.map(function (f) {
         return "<div><dt>" + esc(f[0]) + "</dt><dd>" + esc(f[1]) + "</dd></div>";

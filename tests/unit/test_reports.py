@@ -527,3 +527,49 @@ def test_report_settings_come_from_the_reports_var(tmp_path):
         ReportError, match=r"dbt_project.yml: vars.reports has unknown key\(s\) curency"
     ):
         load_config(tmp_path)
+
+
+PHONE = """---
+title: Messages
+order: 1
+---
+
+```sql messages
+select * from marts.messages order by event_id, offer_id, segment_name
+```
+
+```sql names
+select segment_name, first_name from marts.people order by customer_id
+```
+
+<PhoneMockup data={messages} customers={names} sender="Saree House" time="09:41"/>
+"""
+
+
+def test_the_phone_preview_gets_existing_choices_and_a_real_first_name(site, tmp_path):
+    db, reports = site
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "create table marts.messages as select * from (values "
+            "('E1', 'Diwali', 'O1', '20% off', 'Champions', 'Hi {first_name}! Reply STOP'),"
+            "('E1', 'Diwali', 'O2', 'Free gift', 'Lost', 'We miss you {first_name}')) "
+            "as t(event_id, event_name, offer_id, offer_name, segment_name, message_text)"
+        )
+        con.execute(
+            "create table marts.people as select * from (values "
+            "('C1', 'Lost', null), ('C2', 'Lost', 'Asha'), ('C3', 'Champions', 'Ravi'),"
+            "('C4', 'Champions', 'Meera')) as t(customer_id, segment_name, first_name)"
+        )
+    page(reports, "01_messages", PHONE)
+    html = render_site(db, reports, tmp_path / "out").read_text()
+    (phone,) = [b for b in blocks_of(html).values() if b["kind"] == "phone"]
+    assert {(m["event_id"], m["offer_id"], m["segment_name"]) for m in phone["messages"]} == {
+        ("E1", "O1", "Champions"),
+        ("E1", "O2", "Lost"),
+    }
+    assert phone["names"] == {"Lost": "Asha", "Champions": "Ravi"}
+    assert (phone["sender"], phone["time"]) == ("Saree House", "09:41")
+    page(reports, "01_messages", PHONE.replace("first_name from", "null as first_name from"))
+    html = render_site(db, reports, tmp_path / "out").read_text()
+    (phone,) = [b for b in blocks_of(html).values() if b["kind"] == "phone"]
+    assert phone["names"] == {} and "not in the published data" in phone["fallback_why"]

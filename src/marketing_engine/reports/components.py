@@ -196,12 +196,21 @@ def phone_mockup(attrs: dict, ctx: RenderContext) -> str:
             f"{', '.join(lacking)}"
         )
     names: dict[str, str] = {}
+    why = "sample name: the page gives no customers={query} with first names"
     if attrs.get("customers"):
         people = ctx.frame(attrs, "PhoneMockup", "customers")
-        if {"segment_name", "first_name"} <= set(people.columns):
-            for row in data_mod.records(people):
-                if row["first_name"] and row["segment_name"] not in names:
-                    names[row["segment_name"]] = row["first_name"]
+        lacking = {"segment_name", "first_name"} - set(people.columns)
+        if lacking:
+            raise ReportError(
+                f"page {ctx.page.slug}: PhoneMockup customers={{{attrs['customers']}}} lacks "
+                f"{', '.join(sorted(lacking))}"
+            )
+        named = people.dropna(subset=["first_name"]).drop_duplicates("segment_name")
+        names = {str(s): str(n) for s, n in zip(named.segment_name, named.first_name, strict=True)}
+        why = (
+            "sample name: first names are not in the published data "
+            "(MARKETING_ENGINE_PUBLISH_NAMES=1 keeps them)"
+        )
     messages = data_mod.records(frame)
     for message in messages:
         for key in MESSAGE_COLUMNS:
@@ -211,6 +220,7 @@ def phone_mockup(attrs: dict, ctx: RenderContext) -> str:
         "messages": messages,
         "names": names,
         "fallback_name": attrs.get("name", "Priya"),
+        "fallback_why": why,
         "sender": attrs.get("sender", "Marketing"),
         "time": attrs.get("time", "10:30"),
     }

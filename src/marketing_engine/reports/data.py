@@ -132,6 +132,7 @@ def embed(
     cap: int | None,
     writer: CsvWriter | None,
     stem: str,
+    files_by: list[str] | None = None,
 ) -> dict:
     """The JSON block a chart or table reads: columns, rows, totals, files.
 
@@ -157,7 +158,7 @@ def embed(
         counts = frame.groupby(filter_columns, dropna=False, sort=True).size().reset_index()
         block["counts"] = {"keys": filter_columns, "combos": rows(counts)}
     if writer is not None:
-        block["files"] = writer.write(frame, stem, filter_columns)
+        block["files"] = writer.write(frame, stem, files_by or [])
     return block
 
 

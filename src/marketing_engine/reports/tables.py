@@ -37,22 +37,27 @@ def data_table(attrs: dict, ctx: RenderContext) -> str:
         # A capped list carries row counts per filter value, not per date: the date
         # filter does not apply to it (the page says so), rather than a wrong "of M".
         filters.pop("date", None)
-    block = embed(frame, columns, list(filters.values()), cap, ctx.writer, stem)
+    drill_column = filters.get(drill) if drill else None
+    block = embed(
+        frame,
+        columns,
+        list(filters.values()),
+        cap,
+        ctx.writer,
+        stem,
+        [drill_column] if drill_column else [],
+    )
     spec = {
         "kind": "table",
         "title": attrs.get("title", ""),
         "shown": shown,
         "page_size": int(attrs.get("rows", 10)),
         "drill": drill,
-        "drill_column": None,
+        "drill_column": drill_column,
         "filters": filters,
         "stem": stem,
         "data": block,
     }
-    if drill:
-        spec["drill_column"] = filters.get(drill) or next(
-            (c for c in ctx.filters[drill] if c in frame.columns), None
-        )
     block_id = ctx.add_block(spec)
     title = attrs.get("title", "")
     return (
