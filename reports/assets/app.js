@@ -64,6 +64,7 @@
         if (v > 0.999) { return ">0.999"; }
         return (+v).toFixed(3);
       case "date": return strftime(v, config.date_format);
+      case "datetime": return (strftime(v, config.date_format) + " " + String(v).replace("T", " ").slice(11, 16)).trim();
       case "month": return strftime(v, config.month_format);
       case "bool": return v ? "Yes" : "No";
       default:

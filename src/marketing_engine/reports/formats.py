@@ -175,6 +175,14 @@ def fmt_date(value) -> str:
     return day.strftime(_active.date_format) if day else str(value)[:10]
 
 
+def fmt_datetime(value) -> str:
+    """A timestamp as its date (configured format) and HH:MM."""
+    if _missing(value):
+        return "-"
+    text = str(value).replace("T", " ")
+    return f"{fmt_date(text[:10])} {text[11:16]}".strip()
+
+
 def fmt_month(value) -> str:
     """A month in the configured format (YYYY-MM by default)."""
     if _missing(value):
@@ -203,6 +211,7 @@ FORMATS = {
     "ratio": fmt_ratio,
     "p": fmt_p,
     "date": fmt_date,
+    "datetime": fmt_datetime,
     "month": fmt_month,
     "bool": fmt_bool,
     "text": fmt_text,

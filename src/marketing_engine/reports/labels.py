@@ -34,6 +34,10 @@ ABBREVIATIONS = {
     "pct": "%",
     "gsm": "GSM",
     "llm": "LLM",
+    "n": "Number of",
+    "utc": "UTC",
+    "yoy": "YoY",
+    "mom": "MoM",
 }
 SHARE_WORDS = re.compile(r"(share|rate|probability|_pct|percent|conversion)$")
 MONEY_WORDS = re.compile(
@@ -93,7 +97,11 @@ def infer_format(name: str, series: pd.Series) -> str:
     if kind in ("bool", "boolean"):
         return "bool"
     if "datetime" in kind or "date" in kind:
-        return "month" if name.endswith("month") or name.startswith("month") else "date"
+        if name.endswith("month") or name.startswith("month"):
+            return "month"
+        times = pd.to_datetime(series.dropna())
+        has_time = len(times) and (times.dt.normalize() != times).any()
+        return "datetime" if has_time else "date"
     values = series.dropna()
     if len(values) and isinstance(values.iloc[0], bool):
         return "bool"
@@ -145,7 +153,7 @@ def describe(
                 label=labels.get(name) or doc.get("label") or humanize(name),
                 format=fmt,
                 description=doc.get("description") or "",
-                numeric=fmt not in ("text", "date", "month", "bool"),
+                numeric=fmt not in ("text", "date", "datetime", "month", "bool"),
                 wide=fmt == "text" and _longest(frame[name]) > 40,
             )
         )
