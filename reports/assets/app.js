@@ -381,14 +381,16 @@
     });
     var max = values.length ? Math.max.apply(null, values) : 1;
     var min = values.length ? Math.min.apply(null, values) : 0;
-    var labels = xs.length * ys.length <= 160;
-    option.xAxis = { type: "category", data: xs.map(function (x) { return fmt(x, xcol.format); }), name: spec.xlabel,
-                     nameLocation: "middle", nameGap: 70, splitArea: { show: true },
+    var boxWidth = document.getElementById(spec.id).querySelector(".chart-box").clientWidth || 600;
+    var labels = xs.length * ys.length <= 200 && (boxWidth - 160) / Math.max(1, xs.length) >= 34;
+    // axis names are in the caption above the chart ("Rows: ...; columns: ...")
+    option.xAxis = { type: "category", data: xs.map(function (x) { return fmt(x, xcol.format); }),
+                     splitArea: { show: true },
                      axisLabel: categoryLabels({ id: spec.id }, xs.length) };
-    option.yAxis = { type: "category", data: ys.map(function (y) { return fmt(y, ycol.format); }), name: spec.ylabel,
-                     nameLocation: "end", inverse: true, splitArea: { show: true },
+    option.yAxis = { type: "category", data: ys.map(function (y) { return fmt(y, ycol.format); }),
+                     inverse: true, splitArea: { show: true },
                      axisLabel: { interval: 0, width: 120, overflow: "break" } };
-    option.grid.bottom = 60;
+    option.grid.bottom = 8;
     option.grid.top = 56;
     option.visualMap = { min: min, max: max === min ? min + 1 : max, calculable: true, orient: "horizontal",
                          left: "center", top: 0, itemHeight: 120, itemWidth: 12, seriesIndex: 0,

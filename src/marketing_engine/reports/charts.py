@@ -78,9 +78,11 @@ def _chart(ctx: RenderContext, attrs: dict, component: str, kind: str, keys, ext
 def _figure_html(block_id: str, title: str, note: str, spec: dict) -> str:
     height = spec.get("height", 360)
     note_html = f'<p class="chart-note">{html.escape(note)}</p>' if note else ""
+    caption = spec.get("caption")
+    caption_html = f'<p class="chart-note">{html.escape(caption)}</p>' if caption else ""
     return (
         f'<figure class="chart" id="{html.escape(block_id)}">'
-        f'<figcaption class="chart-title">{html.escape(title)}</figcaption>'
+        f'<figcaption class="chart-title">{html.escape(title)}</figcaption>{caption_html}'
         f'<p class="filter-state" hidden></p>'
         f'<div class="chart-box" style="height:{int(height)}px" role="img" '
         f'aria-label="{html.escape(title)}"></div>{note_html}</figure>'
@@ -143,6 +145,7 @@ def heatmap(attrs: dict, ctx: RenderContext) -> str:
         "y_order": split_list(attrs.get("y_order")),
         "height": max(320, 30 * rows + 150),
     }
+    extra["caption"] = f"Rows: {attrs['ylabel']}; columns: {attrs['xlabel']}."
     return _chart(ctx, attrs, "Heatmap", "heatmap", ("x", "y", "value"), extra)
 
 
