@@ -109,6 +109,7 @@ def browser(tmp_path_factory, downloads):
 
 def _open(browser, site: Path, page: str, width: int = 1440) -> None:
     browser.set_window_size(width, 1000)
+    browser.get_log("browser")  # only this page's messages count
     browser.get((site / f"{page}.html").as_uri())
     WebDriverWait(browser, 10).until(lambda d: d.execute_script("return !!window.reportState"))
 
@@ -167,6 +168,40 @@ def test_every_page_renders_offline_without_errors_or_overflow(browser, site, wi
         height = browser.execute_script("return document.documentElement.scrollHeight")
         browser.set_window_size(width, min(height + 40, 12000))
         browser.save_screenshot(str(SCREENSHOTS / f"{page}-{width}.png"))
+
+
+def test_the_site_works_from_a_plain_static_server(browser, site):
+    """The same files over http:// (relative script tags, inline data): no fetch() needed."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    browser.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    try:
+        browser.get_log("browser")
+        browser.get(f"http://127.0.0.1:{server.server_port}/engine_check.html")
+        WebDriverWait(browser, 10).until(lambda d: d.execute_script("return !!window.reportState"))
+        assert _errors(browser) == []
+        drawn = browser.execute_script(
+            "return window.reportState.charts.map(c => c.chart.getOption().series.length)"
+        )
+        assert drawn and all(drawn)
+        loaded = browser.execute_script(
+            "return performance.getEntriesByType('resource').map(e => new URL(e.name).host)"
+        )
+        assert set(loaded) == {f"127.0.0.1:{server.server_port}"}
+    finally:
+        server.shutdown()
+        browser.execute_cdp_cmd(
+            "Network.emulateNetworkConditions",
+            {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+        )
 
 
 # --- charts ------------------------------------------------------------------------------
