@@ -1,5 +1,10 @@
-"""The rendered site in headless Chromium: no console errors, Insights and the SMS preview work.
+"""The rendered site in headless Chromium at 1440 px and 390 px, opened from file://
+with the network off: charts hover, tables sort, search, page and download, every
+filter and the drill-down agree with direct DuckDB queries, every offered message
+choice previews. Screenshots of every page at both widths go to SCREENSHOTS.
 
+The project's pages plus tests/integration/report_pages/99_engine_check.md (a page
+that uses every engine feature on core marts) are rendered from the sample build.
 Needs Debian's chromium and chromium-driver (.ci/run installs them). Without
 them the test is skipped, unless MARKETING_ENGINE_REQUIRE_BROWSER=1 (CI) makes
 that a failure.
@@ -9,11 +14,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
+import duckdb
+import pandas as pd
 import pytest
 
 from marketing_engine.reports import render_site
+from marketing_engine.reports.formats import group_digits
 
 PROJECT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -21,6 +30,7 @@ DRIVER = shutil.which("chromedriver")
 SCREENSHOTS = Path(
     os.environ.get("MARKETING_ENGINE_SCREENSHOTS", PROJECT / "reports" / "build" / "screenshots")
 )
+WIDTHS = (1440, 390)
 
 if not (CHROMIUM and DRIVER):
     if os.environ.get("MARKETING_ENGINE_REQUIRE_BROWSER") == "1":
@@ -31,18 +41,38 @@ if not (CHROMIUM and DRIVER):
     pytest.skip("chromium/chromedriver not installed", allow_module_level=True)
 
 from selenium import webdriver  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import Select  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def site(sample_build, tmp_path_factory) -> Path:
+    reports = tmp_path_factory.mktemp("reports") / "reports"
+    shutil.copytree(PROJECT / "reports", reports, ignore=shutil.ignore_patterns("build"))
+    shutil.copy(PROJECT / "tests/integration/report_pages/99_engine_check.md", reports / "pages")
+    shutil.copy(PROJECT / "dbt_project.yml", reports.parent / "dbt_project.yml")
+    for folder in ("models", "python_models"):
+        shutil.copytree(PROJECT / folder, reports.parent / folder)
     out = tmp_path_factory.mktemp("report")
-    return render_site(sample_build / "marketing.duckdb", PROJECT / "reports", out).parent
+    return render_site(sample_build / "marketing.duckdb", reports, out).parent
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
+def mart(sample_build):
+    """A direct query of the serving file: what the page shows must equal it."""
+    con = duckdb.connect(str(sample_build / "marketing.duckdb"), read_only=True)
+    yield lambda sql, *params: con.execute(sql, list(params)).df()
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def downloads(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory, downloads):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in (
@@ -54,36 +84,403 @@ def browser(tmp_path_factory):
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
-        "--window-size=1280,1400",
+        "--hide-scrollbars",
+        "--window-size=1440,1000",
         f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
     ):
         options.add_argument(flag)
+    options.add_experimental_option(
+        "prefs",
+        {"download.default_directory": str(downloads), "download.prompt_for_download": False},
+    )
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(DRIVER))
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
     yield driver
     driver.quit()
 
 
-def _open(browser, site: Path, page: str) -> None:
+def _open(browser, site: Path, page: str, width: int = 1440) -> None:
+    browser.set_window_size(width, 1000)
+    browser.get_log("browser")  # only this page's messages count
     browser.get((site / f"{page}.html").as_uri())
-    browser.get_log("browser")  # start each page with a clean log
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return !!window.reportState"))
 
 
-def test_every_page_loads_without_console_errors(browser, site):
+def _errors(browser) -> list:
+    return [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def _wait(condition, what: str, timeout: float = 10):
+    """Poll until condition() is truthy (a download landing, a redraw)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _money(value: float) -> str:
+    return "₹" + group_digits(value, 2)
+
+
+def _count(value: int) -> str:
+    return group_digits(value, 0)
+
+
+# --- every page, both widths ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_renders_offline_without_errors_or_overflow(browser, site, width):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     pages = sorted(p.stem for p in site.glob("*.html"))
-    assert "index" in pages and "clusters" in pages and "messages" in pages
+    assert {"index", "clusters", "messages", "engine_check"} <= set(pages)
     for page in pages:
-        browser.get((site / f"{page}.html").as_uri())
-        errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
-        assert errors == [], (page, errors)
+        _open(browser, site, page, width)
+        assert _errors(browser) == [], page
         assert browser.find_element(By.TAG_NAME, "h1").text
-        broken = browser.execute_script(
-            "return [...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
-            ".map(i => i.src)"
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
-        assert broken == [], (page, broken)
-        browser.save_screenshot(str(SCREENSHOTS / f"{page}.png"))
+        assert overflow <= 0, (page, width, overflow)
+        remote = browser.execute_script(
+            "return performance.getEntriesByType('resource').map(e => e.name)"
+            ".filter(n => !/^(file|data|blob):/.test(n))"
+        )
+        assert remote == [], (page, remote)
+        charts = browser.execute_script(
+            "return [...document.querySelectorAll('.chart-box')].map(b => "
+            "[b.clientWidth, b.querySelectorAll('canvas').length])"
+        )
+        for chart_width, canvases in charts:
+            assert canvases >= 1 and chart_width <= width, (page, width, charts)
+        assert "Built at" in browser.find_element(By.CLASS_NAME, "site-footer").text
+        height = browser.execute_script("return document.documentElement.scrollHeight")
+        browser.set_window_size(width, min(height + 40, 12000))
+        browser.save_screenshot(str(SCREENSHOTS / f"{page}-{width}.png"))
+
+
+def test_the_site_works_from_a_plain_static_server(browser, site):
+    """The same files over http:// (relative script tags, inline data): no fetch() needed."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    browser.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    try:
+        browser.get_log("browser")
+        browser.get(f"http://127.0.0.1:{server.server_port}/engine_check.html")
+        WebDriverWait(browser, 10).until(lambda d: d.execute_script("return !!window.reportState"))
+        assert _errors(browser) == []
+        drawn = browser.execute_script(
+            "return window.reportState.charts.map(c => c.chart.getOption().series.length)"
+        )
+        assert drawn and all(drawn)
+        loaded = browser.execute_script(
+            "return performance.getEntriesByType('resource').map(e => new URL(e.name).host)"
+        )
+        assert set(loaded) == {f"127.0.0.1:{server.server_port}"}
+    finally:
+        server.shutdown()
+        browser.execute_cdp_cmd(
+            "Network.emulateNetworkConditions",
+            {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+        )
+
+
+# --- charts ------------------------------------------------------------------------------
+
+
+def _chart(browser, title: str) -> int:
+    titles = browser.execute_script("return window.reportState.charts.map(c => c.spec.title)")
+    return titles.index(title)
+
+
+def _chart_values(browser, index: int) -> dict:
+    """{category: value} of a bar chart's first series as drawn."""
+    return browser.execute_script(
+        "const c = window.reportState.charts[arguments[0]];"
+        "const o = c.chart.getOption();"
+        "const out = {}; c.categories.forEach((k, i) => out[k] = o.series[0].data[i]);"
+        "return out;",
+        index,
+    )
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_hovering_a_bar_shows_its_formatted_value(browser, site, mart, width):
+    _open(browser, site, "engine_check", width)
+    index = _chart(browser, "Net revenue by channel")
+    channel = browser.execute_script(
+        "return window.reportState.charts[arguments[0]].categories[0]", index
+    )
+    revenue = mart("select sum(net_revenue) from marts.fct_orders where channel = ?", channel).iloc[
+        0, 0
+    ]
+    point = browser.execute_script(
+        "const c = window.reportState.charts[arguments[0]];"
+        "const i = c.categories.indexOf(arguments[1]);"
+        "const v = c.chart.getOption().series[0].data[i];"
+        "return c.chart.convertToPixel({seriesIndex: 0}, [i, v / 2]);",
+        index,
+        channel,
+    )
+    box = browser.find_elements(By.CSS_SELECTOR, ".chart-box")[index]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+    ActionChains(browser).move_to_element_with_offset(
+        box, int(point[0] - box.size["width"] / 2), int(point[1] - box.size["height"] / 2)
+    ).perform()
+    tooltip = _wait(
+        lambda: [t.text for t in box.find_elements(By.CLASS_NAME, "chart-tooltip") if t.text],
+        "the tooltip",
+    )[0]
+    assert channel in tooltip and _money(float(revenue)) in tooltip, tooltip
+    browser.save_screenshot(str(SCREENSHOTS / f"engine_check-tooltip-{width}.png"))
+
+
+# --- tables ------------------------------------------------------------------------------
+
+
+def _table(browser, title: str):
+    for card in browser.find_elements(By.CSS_SELECTOR, ".table-card"):
+        if card.find_element(By.CLASS_NAME, "table-title").text == title:
+            return card
+    raise AssertionError(f"no table {title}")
+
+
+def _first_cells(card, column: int = 0) -> list[str]:
+    return [
+        row.find_elements(By.TAG_NAME, "td")[column].text
+        for row in card.find_elements(By.CSS_SELECTOR, "tbody tr")
+    ]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_tables_sort_search_and_page_with_n_of_m(browser, site, mart, width):
+    _open(browser, site, "engine_check", width)
+    card = _table(browser, "Monthly revenue")
+    monthly = mart("select month_start, revenue from marts.rpt_monthly_trend where not is_forecast")
+    total = len(monthly)
+    assert total > 12  # more than one page
+    count = card.find_element(By.CLASS_NAME, "table-count")
+    assert count.text == f"Rows 1–12 of {_count(total)}", count.text
+    card.find_element(By.CSS_SELECTOR, ".pager .next").click()
+    assert count.text == f"Rows 13–{min(24, total)} of {_count(total)}", count.text
+    labels = [th.text.strip(" ▲▼") for th in card.find_elements(By.TAG_NAME, "th")]
+    column = labels.index("Revenue")
+
+    def sort_by_revenue():
+        card.find_elements(By.CSS_SELECTOR, "th button.sort")[column].click()
+        return _first_cells(card, column)[0]
+
+    assert sort_by_revenue() == _money(float(monthly.revenue.min()))
+    assert sort_by_revenue() == _money(float(monthly.revenue.max()))
+    assert count.text.startswith("Rows 1–12 of")  # sorting starts on the first page
+    month = str(monthly.month_start.sort_values().iloc[3])[:7]
+    card.find_element(By.CLASS_NAME, "table-search").send_keys(month)
+    assert count.text.startswith("Rows 1–1 of 1"), count.text
+    assert _first_cells(card)[0] == month
+    numeric = card.find_element(By.CSS_SELECTOR, "tbody td.num")
+    assert numeric.value_of_css_property("text-align") == "right"
+    customers = _table(browser, "Customer list")
+    everyone = mart("select count(*) from marts.dim_customers").iloc[0, 0]
+    listed = customers.find_element(By.CLASS_NAME, "table-count").text
+    assert listed.startswith(f"Rows 1–10 of {_count(int(everyone))}"), listed
+    assert "True" not in customers.text and "False" not in customers.text
+
+
+def test_csv_download_holds_the_full_table(browser, site, mart, downloads):
+    _open(browser, site, "engine_check")
+    card = _table(browser, "Monthly revenue")
+    card.find_element(By.CSS_SELECTOR, "button.download").click()
+    path = _wait(lambda: next(downloads.glob("engine_check-monthly*.csv"), None), "the CSV")
+    _wait(lambda: not list(downloads.glob("*.crdownload")), "the download to finish")
+    written = pd.read_csv(path)
+    expected = mart(
+        "select month_start, revenue, forecast from marts.rpt_monthly_trend "
+        "where not is_forecast order by month_start"
+    )
+    assert list(written.columns) == list(expected.columns)
+    assert len(written) == len(expected)
+    assert written.month_start.astype(str).str[:10].tolist() == [
+        str(d)[:10] for d in expected.month_start
+    ]
+    assert written.revenue.tolist() == pytest.approx(expected.revenue.astype(float).tolist())
+    # the capped list links the whole mart as a file beside the page
+    link = _table(browser, "Customer list").find_element(By.CSS_SELECTOR, "a.download")
+    file = site / link.get_attribute("href").split("/site/", 1)[1]
+    listed = pd.read_csv(file)
+    everyone = mart(
+        "select customer_id, monetary from marts.dim_customers order by monetary desc, customer_id"
+    )
+    assert listed.customer_id.tolist() == everyone.customer_id.tolist()
+    assert listed.monetary.tolist() == pytest.approx(everyone.monetary.astype(float).tolist())
+
+
+# --- filters and drill-down ---------------------------------------------------------------
+
+FILTER_COLUMNS = {
+    "segment": "rfm_segment",
+    "cluster": "cluster_name",
+    "city": "city_name",
+    "channel": "channel",
+}
+
+
+def _select_filter(browser, kind: str, value: str) -> None:
+    Select(browser.find_element(By.CSS_SELECTOR, f'select[data-filter="{kind}"]')).select_by_value(
+        value
+    )
+
+
+@pytest.mark.parametrize("kind", sorted(FILTER_COLUMNS))
+def test_every_filter_matches_a_direct_query(browser, site, mart, kind):
+    _open(browser, site, "engine_check")
+    options = [
+        o.get_attribute("value")
+        for o in Select(
+            browser.find_element(By.CSS_SELECTOR, f'select[data-filter="{kind}"]')
+        ).options
+    ][1:]
+    assert options, kind
+    column = FILTER_COLUMNS[kind]
+    for value in (options[0], options[-1]):
+        _select_filter(browser, kind, value)
+        assert _errors(browser) == []
+        spend = _chart_values(browser, _chart(browser, "Lifetime spend by segment"))
+        if kind == "channel":
+            # dim_customers has no channel: the chart is not filtered, and says so
+            note = browser.find_elements(By.CSS_SELECTOR, ".chart .filter-state")[1].text
+            assert "Not filtered by Channel" in note
+            channels = _chart_values(browser, _chart(browser, "Net revenue by channel"))
+            expected = mart(
+                "select sum(net_revenue) from marts.fct_orders where channel = ?", value
+            ).iloc[0, 0]
+            assert channels == {value: pytest.approx(float(expected))}
+            continue
+        expected = mart(
+            f"select rfm_segment, sum(monetary) as spend from marts.dim_customers "
+            f"where {column} = ? group by 1",
+            value,
+        )
+        assert spend == {
+            segment: pytest.approx(float(total))
+            for segment, total in zip(expected.rfm_segment, expected.spend, strict=True)
+        }
+        count = mart(f"select count(*) from marts.dim_customers where {column} = ?", value)
+        text = _table(browser, "Customer list").find_element(By.CLASS_NAME, "table-count").text
+        assert f" of {_count(int(count.iloc[0, 0]))}" in text, (kind, value, text)
+        if kind != "segment":
+            continue
+        channels = _chart_values(browser, _chart(browser, "Net revenue by channel"))
+        assert (
+            "Not filtered by RFM segment"
+            in browser.find_element(By.CSS_SELECTOR, ".chart .filter-state").text
+        )
+        every = mart("select channel, sum(net_revenue) as r from marts.fct_orders group by 1")
+        assert channels == pytest.approx(
+            dict(zip(every.channel, every.r.astype(float), strict=True))
+        )
+    browser.find_element(By.CLASS_NAME, "filters-reset").click()
+    assert _chart_values(browser, _chart(browser, "Lifetime spend by segment")) == pytest.approx(
+        {
+            row.rfm_segment: float(row.spend)
+            for row in mart(
+                "select rfm_segment, sum(monetary) as spend from marts.dim_customers group by 1"
+            ).itertuples()
+        }
+    )
+
+
+def test_the_date_filter_matches_a_direct_query(browser, site, mart):
+    _open(browser, site, "engine_check")
+    start, end = "2025-01-01", "2025-06-30"
+    browser.execute_script(
+        "for (const [bound, value] of [['from', arguments[0]], ['to', arguments[1]]]) {"
+        "  const input = document.querySelector(`input[data-filter=date][data-bound=${bound}]`);"
+        "  input.value = value; input.dispatchEvent(new Event('change'));"
+        "}",
+        start,
+        end,
+    )
+    channels = _chart_values(browser, _chart(browser, "Net revenue by channel"))
+    expected = mart(
+        "select channel, sum(net_revenue) as revenue from marts.fct_orders "
+        "where order_date between ? and ? group by 1",
+        start,
+        end,
+    )
+    assert channels == pytest.approx(
+        dict(zip(expected.channel, expected.revenue.astype(float), strict=True))
+    )
+    months = mart(
+        "select count(*) from marts.rpt_monthly_trend "
+        "where not is_forecast and month_start between ? and ?",
+        start,
+        end,
+    ).iloc[0, 0]
+    text = _table(browser, "Monthly revenue").find_element(By.CLASS_NAME, "table-count").text
+    assert text.endswith(f" of {_count(int(months))}"), text
+    note = _table(browser, "Customer list").find_element(By.CLASS_NAME, "filter-state").text
+    assert "Not filtered by Date" in note
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_drill_down_from_a_segment_to_its_customers(browser, site, mart, width):
+    _open(browser, site, "engine_check", width)
+    index = _chart(browser, "Lifetime spend by segment")
+    segment = browser.execute_script(
+        "return window.reportState.charts[arguments[0]].categories[1]", index
+    )
+    point = browser.execute_script(
+        "const c = window.reportState.charts[arguments[0]];"
+        "const v = c.chart.getOption().series[0].data[1];"
+        "return c.chart.convertToPixel({seriesIndex: 0}, [1, v / 2]);",
+        index,
+    )
+    box = browser.find_elements(By.CSS_SELECTOR, ".chart-box")[index]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+    ActionChains(browser).move_to_element_with_offset(
+        box, int(point[0] - box.size["width"] / 2), int(point[1] - box.size["height"] / 2)
+    ).click().perform()
+    selected = Select(browser.find_element(By.CSS_SELECTOR, 'select[data-filter="segment"]'))
+    assert selected.first_selected_option.get_attribute("value") == segment
+    card = _table(browser, "Customer list")
+    members = mart(
+        "select customer_id from marts.dim_customers where rfm_segment = ? "
+        "order by monetary desc, customer_id",
+        segment,
+    )
+    count = card.find_element(By.CLASS_NAME, "table-count").text
+    assert f" of {_count(len(members))}" in count, count
+    segment_column = [th.text for th in card.find_elements(By.TAG_NAME, "th")].index("RFM segment")
+    assert set(_first_cells(card, segment_column)) == {segment}
+    link = card.find_element(By.CSS_SELECTOR, "a.download")
+    listed = pd.read_csv(site / link.get_attribute("href").split("/site/", 1)[1])
+    assert listed.customer_id.tolist() == members.customer_id.tolist()
+    browser.save_screenshot(str(SCREENSHOTS / f"engine_check-drilled-{width}.png"))
+    # and back up from a table cell: a segment link in the list sets the same filter
+    card.find_element(By.CSS_SELECTOR, "button.drill-link").click()
+    assert selected.first_selected_option.get_attribute("value") == segment
+
+
+# --- cluster insights and the SMS preview ------------------------------------------------
 
 
 def test_insights_button_reveals_the_cluster_insights(browser, site):
@@ -94,39 +491,73 @@ def test_insights_button_reveals_the_cluster_insights(browser, site):
     card.find_element(By.CSS_SELECTOR, ".insights-button").click()
     assert insights.is_displayed()
     assert "of net revenue" in insights.text
-    browser.save_screenshot(str(SCREENSHOTS / "clusters-insights.png"))
 
 
-def test_offer_selector_switches_the_phone_preview(browser, site):
-    _open(browser, site, "messages")
-    preview = browser.find_element(By.ID, "sms-preview")
-    before = preview.text
-    assert "Reply STOP to opt out" in before and "{first_name}" not in before
-    offers = Select(browser.find_element(By.ID, "offer-select"))
-    current = offers.first_selected_option.get_attribute("value")
-    changed = False
-    for option in [o.get_attribute("value") for o in offers.options]:
-        if option == current:
-            continue
-        offers.select_by_value(option)
-        if preview.text != before and "Reply STOP" in preview.text:
-            changed = True
-            break
-    assert changed, "no other offer changed the preview"
-    segment = Select(browser.find_element(By.ID, "segment-select"))
-    assert segment.first_selected_option.text in browser.find_element(By.ID, "sms-meta").text
-    browser.save_screenshot(str(SCREENSHOTS / "messages-switched.png"))
+def _options(select: Select) -> list[str]:
+    return [o.get_attribute("value") for o in select.options]
 
 
-def test_pages_fit_a_phone_screen(browser, site):
-    browser.set_window_size(390, 844)
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_offered_message_choice_previews_its_message(browser, site, mart, width):
+    _open(browser, site, "messages", width)
+    demo = browser.find_element(By.CSS_SELECTOR, ".phone-demo")
+    events = Select(demo.find_element(By.CLASS_NAME, "event-select"))
+    offers = Select(demo.find_element(By.CLASS_NAME, "offer-select"))
+    segments = Select(demo.find_element(By.CLASS_NAME, "segment-select"))
+    preview = demo.find_element(By.CLASS_NAME, "sms-preview")
+    messages = mart(
+        "select event_id, offer_id, segment_name, message_text, generator, character_count, "
+        "sms_encoding, sms_parts from marts.marketing_messages"
+    )
+    valid = {(row.event_id, row.offer_id, row.segment_name): row for row in messages.itertuples()}
+    seen = set()
+    assert sorted(_options(events)) == sorted(set(messages.event_id))
+    for event in _options(events):
+        events.select_by_value(event)
+        assert sorted(_options(offers)) == sorted(
+            set(messages[messages.event_id == event].offer_id)
+        )
+        for offer in _options(offers):
+            offers.select_by_value(offer)
+            for segment in _options(segments):
+                segments.select_by_value(segment)
+                row = valid[(event, offer, segment)]  # every choice offered exists
+                shown = preview.text
+                assert "{first_name}" not in shown and "Reply STOP" in shown
+                before, _, after = row.message_text.partition("{first_name}")
+                assert shown.startswith(before.strip()) and shown.endswith(after.strip())
+                facts = demo.find_element(By.CLASS_NAME, "message-facts").text
+                assert f"{row.character_count} characters" in facts
+                assert row.sms_encoding in facts and f"{row.sms_parts} SMS" in facts
+                seen.add((event, offer, segment))
+    assert seen == set(valid)
+    assert _errors(browser) == []
+    phone = demo.find_element(By.CLASS_NAME, "phone")
+    assert phone.find_elements(By.CLASS_NAME, "message-facts") == []  # facts sit outside
+    assert phone.find_element(By.CLASS_NAME, "status-bar").text
+    assert phone.find_element(By.CLASS_NAME, "sender").text
+    browser.save_screenshot(str(SCREENSHOTS / f"messages-preview-{width}.png"))
+
+
+# --- dark mode and print --------------------------------------------------------------------
+
+
+def test_dark_mode_and_print_styles(browser, site):
     try:
-        for page in ("index", "messages"):
-            _open(browser, site, page)
-            overflow = browser.execute_script(
-                "return document.documentElement.scrollWidth - window.innerWidth"
-            )
-            assert overflow <= 1, (page, overflow)
-        browser.save_screenshot(str(SCREENSHOTS / "messages-phone.png"))
+        browser.execute_cdp_cmd(
+            "Emulation.setEmulatedMedia",
+            {"features": [{"name": "prefers-color-scheme", "value": "dark"}]},
+        )
+        _open(browser, site, "engine_check")
+        background = browser.execute_script(
+            "return getComputedStyle(document.body).backgroundColor"
+        )
+        red, green, blue = (int(v) for v in background[4:-1].split(",")[:3])
+        assert red + green + blue < 150, background
+        browser.save_screenshot(str(SCREENSHOTS / "engine_check-dark-1440.png"))
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        assert not browser.find_element(By.ID, "nav").is_displayed()
+        assert not browser.find_element(By.CLASS_NAME, "filters").is_displayed()
+        assert browser.find_element(By.CLASS_NAME, "site-footer").is_displayed()
     finally:
-        browser.set_window_size(1280, 1400)
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "", "features": []})

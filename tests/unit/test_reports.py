@@ -8,17 +8,22 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from marketing_engine.reports import (
     FIGURE,
     FORMATS,
+    FormatConfig,
     ReportError,
+    SiteSettings,
     fmt_p,
     fmt_ratio,
     parse_page,
     render_site,
 )
+from marketing_engine.reports.formats import group_digits, load_config
+from marketing_engine.reports.labels import humanize
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -64,28 +69,38 @@ Top thing: {{ things[0].name }}, total {{ things | sum(attribute='amount') | num
 """
 
 
-def test_renders_html_markdown_and_svg_charts(site, tmp_path):
+def blocks_of(html: str) -> dict:
+    """The component specs a page hands to app.js."""
+    found = re.search(r'<script type="application/json" id="report-blocks">(.*?)</script>', html)
+    return json.loads(found.group(1).replace("<\\/", "</"))
+
+
+def test_charts_are_interactive_specs_with_their_rows_inline(site, tmp_path):
     db, reports = site
     page(reports, "01_things", GOOD)
     index = render_site(db, reports, tmp_path / "out")
     html = index.read_text()
     assert "Top thing:" in html and "total 8" in html
-    image = r'<img src="images/things-1\.svg" alt="Amount by thing">'
-    assert re.search(image, html)
-    svg = (tmp_path / "out/site/images/things-1.svg").read_text()
-    assert svg.startswith("<?xml") and "Amount by thing" in svg
+    assert html.count(">Amount by thing</") == 1  # the title is shown once, above the chart
+    (chart,) = [b for b in blocks_of(html).values() if b["kind"] == "bar"]
+    assert chart["title"] == "Amount by thing" and chart["x"] == "name" and chart["y"] == ["amount"]
+    assert chart["data"]["rows"] == [["<script>alert(1)</script>", 3.0], ["b & c", 5.0]]
+    assert [c["label"] for c in chart["data"]["columns"]] == ["Name", "Amount"]
+    assert '<script src="assets/vendor/echarts.min.js"></script>' in html
+    vendored = tmp_path / "out/site/assets/vendor"
+    assert (vendored / "echarts.min.js").stat().st_size > 500_000
+    assert "Apache License" in (vendored / "ECHARTS-LICENSE").read_text()
     markdown = (tmp_path / "out/markdown/things.md").read_text()
-    assert "![Amount by thing](images/things-1.svg)" in markdown
-    assert (tmp_path / "out/markdown/images/things-1.svg").exists()
+    assert "*Chart: Amount by thing*" in markdown
 
 
-def test_horizontal_bars_are_labelled_with_the_category_names(site, tmp_path):
+def test_horizontal_bars_keep_the_category_names(site, tmp_path):
     db, reports = site
     page(reports, "01_things", GOOD.replace("<BarChart ", "<BarChart horizontal=true "))
-    render_site(db, reports, tmp_path / "out")
-    svg = (tmp_path / "out/site/images/things-1.svg").read_text()
-    # matplotlib writes tick labels as text comments in the SVG
-    assert "b &amp; c" in svg or "b & c" in svg
+    html = render_site(db, reports, tmp_path / "out").read_text()
+    (chart,) = [b for b in blocks_of(html).values() if b["kind"] == "bar"]
+    assert chart["horizontal"] is True
+    assert [row[0] for row in chart["data"]["rows"]] == ["<script>alert(1)</script>", "b & c"]
 
 
 def test_data_values_are_escaped(site, tmp_path):
@@ -93,8 +108,11 @@ def test_data_values_are_escaped(site, tmp_path):
     page(reports, "01_things", GOOD)
     html = render_site(db, reports, tmp_path / "out").read_text()
     assert "<script>alert(1)</script>" not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "b &amp; c" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the sentence
+    # table and chart rows travel as JSON that cannot close its <script> element
+    assert "<\\/script>" in html
+    rows = [b["data"]["rows"] for b in blocks_of(html).values() if "data" in b]
+    assert ["b & c", 5.0] in rows[0]
 
 
 def test_queries_may_read_the_marts_only(site, tmp_path):
@@ -289,7 +307,7 @@ def test_every_figure_is_recorded_with_its_mart_and_column(site, tmp_path):
     assert recorded == {
         ("text", "things", "name", "b & c", "b & c"),
         ("text", "things", "amount", 5.0, "5.0"),
-        ("tile", "things", "amount", 5.0, "5"),
+        ("tile", "things", "amount", 5.0, "₹5"),
     }
 
 
@@ -335,3 +353,223 @@ def test_a_failed_render_leaves_the_previous_site_whole(site, tmp_path):
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
     assert sorted(p.name for p in out.iterdir()) == ["markdown", "site"]
+
+
+# --- engine: caps, CSV files, page weight, labels, filters, formats ---------------------
+
+CUSTOMERS = """---
+title: Customers
+order: 1
+---
+
+```sql customers
+select customer_id, segment, city, spend, is_active from marts.customers order by customer_id
+```
+
+<Filters segment=segment city=city/>
+
+<BarChart data={customers} x=segment y=spend agg=sum drill=segment title="Spend by segment"
+          xlabel="Segment" ylabel="Spend"/>
+
+<DataTable data={customers} cap=25 drill=segment title="Customer list"/>
+"""
+
+
+@pytest.fixture
+def customers_db(site) -> tuple[Path, Path]:
+    db, reports = site
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "create table marts.customers as select 'C' || lpad(i::varchar, 5, '0') as customer_id,"
+            " ['Champions', 'At Risk', 'Lost'][i % 3 + 1] as segment,"
+            " ['Pune', 'Delhi'][i % 2 + 1] as city, (i % 7) * 10.5 as spend,"
+            " i % 4 = 0 as is_active from range(5000) as t(i)"
+        )
+    return db, reports
+
+
+def test_a_long_list_is_capped_in_the_page_with_full_csv_files(customers_db, tmp_path):
+    db, reports = customers_db
+    page(reports, "01_customers", CUSTOMERS)
+    html = render_site(db, reports, tmp_path / "out").read_text()
+    (table,) = [b for b in blocks_of(html).values() if b["kind"] == "table"]
+    data = table["data"]
+    assert data["capped"] and data["total"] == 5000
+    # the first 25 rows overall and per filter value are in the page, not 5000
+    assert 25 <= len(data["rows"]) <= 25 * 6
+    by_segment = {}
+    for combo in data["counts"]["combos"]:
+        by_segment[combo[0]] = by_segment.get(combo[0], 0) + combo[-1]
+    with duckdb.connect(str(db), read_only=True) as con:
+        expected = dict(
+            con.execute("select segment, count(*) from marts.customers group by 1").fetchall()
+        )
+        full = con.execute("select * from marts.customers order by customer_id").df()
+        site_dir = tmp_path / "out/site"
+        written = pd.read_csv(site_dir / data["files"]["all"])
+        lost = pd.read_csv(site_dir / data["files"]["by"]["segment"]["Lost"])
+    assert by_segment == expected
+    assert written.shape == full.shape
+    assert written["customer_id"].tolist() == full["customer_id"].tolist()
+    assert written["spend"].tolist() == pytest.approx(full["spend"].tolist())
+    assert len(lost) == expected["Lost"] and set(lost["segment"]) == {"Lost"}
+    # booleans are never shown as True/False
+    columns = {c["name"]: c for c in data["columns"]}
+    assert columns["is_active"]["format"] == "bool" and columns["is_active"]["label"] == "Is active"
+    assert columns["spend"]["numeric"] and not columns["segment"]["numeric"]
+    # a capped list is not date-filtered (its counts cannot be) and names its filters
+    assert table["filters"] == {"segment": "segment", "city": "city"}
+
+
+def test_a_page_over_the_weight_limit_names_the_page_and_the_fix(customers_db, tmp_path):
+    db, reports = customers_db
+    page(reports, "01_customers", CUSTOMERS.replace("cap=25", "cap=100000"))
+    settings = SiteSettings(page_weight_limit=250_000)
+    with pytest.raises(ReportError, match=r"page customers weighs 0\.\d+ MB.*Customer list.*cap="):
+        render_site(db, reports, tmp_path / "out", settings)
+    assert not (tmp_path / "out/site").exists()
+    page(reports, "01_customers", CUSTOMERS)  # capped at 25 rows per value: light
+    index = render_site(db, reports, tmp_path / "out", settings)
+    assert index.stat().st_size < 250_000
+
+
+def test_additive_measures_only_are_re_aggregated(customers_db, tmp_path):
+    db, reports = customers_db
+    text = CUSTOMERS.replace("select customer_id,", "select customer_id, 0.5 as spend_share,")
+    page(reports, "01_customers", text.replace("y=spend agg=sum", "y=spend_share agg=sum"))
+    with pytest.raises(ReportError, match="spend_share: a share or rate is not additive"):
+        render_site(db, reports, tmp_path / "out")
+
+
+def test_a_drill_down_needs_a_page_filter(customers_db, tmp_path):
+    db, reports = customers_db
+    page(
+        reports,
+        "01_customers",
+        CUSTOMERS.replace(
+            "<DataTable data={customers} cap=25 drill=segment",
+            "<DataTable data={customers} drill=cluster",
+        ),
+    )
+    with pytest.raises(ReportError, match="drill=cluster names no page filter"):
+        render_site(db, reports, tmp_path / "out")
+
+
+def test_chart_attributes_must_name_query_columns(customers_db, tmp_path):
+    db, reports = customers_db
+    page(reports, "01_customers", CUSTOMERS.replace("x=segment y=spend", "x=segmnt y=spend"))
+    with pytest.raises(ReportError, match=r"BarChart x=segmnt is not a column of query customers"):
+        render_site(db, reports, tmp_path / "out")
+
+
+def test_labels_and_formats_come_from_the_model_docs(customers_db, tmp_path):
+    db, reports = customers_db
+    (reports.parent / "models").mkdir()
+    (reports.parent / "models" / "_x__models.yml").write_text(
+        "models:\n  - name: customers\n    columns:\n"
+        "      - name: spend\n        description: Net spend to date.\n"
+        "        meta: {label: Lifetime spend, format: money}\n"
+    )
+    page(reports, "01_customers", CUSTOMERS)
+    html = render_site(db, reports, tmp_path / "out").read_text()
+    (table,) = [b for b in blocks_of(html).values() if b["kind"] == "table"]
+    spend = next(c for c in table["data"]["columns"] if c["name"] == "spend")
+    assert spend == {
+        "name": "spend",
+        "label": "Lifetime spend",
+        "format": "money_full",
+        "description": "Net spend to date.",
+        "numeric": True,
+        "wide": False,
+    }
+
+
+def test_footer_states_the_build_time_and_the_data_as_of_date(customers_db, tmp_path):
+    db, reports = customers_db
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "create table marts.rpt_customer_kpis as select date '2024-03-31' as as_of_date"
+        )
+    page(reports, "01_customers", CUSTOMERS)
+    settings = SiteSettings(built_at="2026-01-02 03:04 UTC")
+    html = render_site(db, reports, tmp_path / "out", settings).read_text()
+    assert '<strong id="data-as-of">2024-03-31</strong>' in html
+    assert '<strong id="built-at">2026-01-02 03:04 UTC</strong>' in html
+
+
+@pytest.mark.parametrize(
+    ("locale", "value", "shown"),
+    [
+        ("en-IN", 12345678.5, "1,23,45,678.50"),
+        ("en-US", 12345678.5, "12,345,678.50"),
+        ("de-DE", 1234.5, "1.234,50"),
+        ("en-IN", -999.0, "-999.00"),
+    ],
+)
+def test_digits_are_grouped_for_the_locale(locale, value, shown):
+    assert group_digits(value, 2, FormatConfig(locale=locale)) == shown
+
+
+def test_money_carries_the_configured_currency_and_booleans_read_yes_no():
+    assert FORMATS["money"](5_300_000) == "₹5.30M" and FORMATS["money"](-950) == "-₹950"
+    assert FORMATS["bool"](True) == "Yes" and FORMATS[None](False) == "No"
+    assert humanize("aov_by_segment") == "AOV by segment" and humanize("ab_winner") == "A/B winner"
+
+
+def test_report_settings_come_from_the_reports_var(tmp_path):
+    (tmp_path / "dbt_project.yml").write_text(
+        "vars:\n  reports:\n    currency: EUR\n    currency_symbol: '€'\n    locale: de-DE\n"
+    )
+    config, _ = load_config(tmp_path)
+    assert (config.currency, config.currency_symbol, config.locale) == ("EUR", "€", "de-DE")
+    (tmp_path / "dbt_project.yml").write_text("vars:\n  reports:\n    curency: EUR\n")
+    with pytest.raises(
+        ReportError, match=r"dbt_project.yml: vars.reports has unknown key\(s\) curency"
+    ):
+        load_config(tmp_path)
+
+
+PHONE = """---
+title: Messages
+order: 1
+---
+
+```sql messages
+select * from marts.messages order by event_id, offer_id, segment_name
+```
+
+```sql names
+select segment_name, first_name from marts.people order by customer_id
+```
+
+<PhoneMockup data={messages} customers={names} sender="Saree House" time="09:41"/>
+"""
+
+
+def test_the_phone_preview_gets_existing_choices_and_a_real_first_name(site, tmp_path):
+    db, reports = site
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "create table marts.messages as select * from (values "
+            "('E1', 'Diwali', 'O1', '20% off', 'Champions', 'Hi {first_name}! Reply STOP'),"
+            "('E1', 'Diwali', 'O2', 'Free gift', 'Lost', 'We miss you {first_name}')) "
+            "as t(event_id, event_name, offer_id, offer_name, segment_name, message_text)"
+        )
+        con.execute(
+            "create table marts.people as select * from (values "
+            "('C1', 'Lost', null), ('C2', 'Lost', 'Asha'), ('C3', 'Champions', 'Ravi'),"
+            "('C4', 'Champions', 'Meera')) as t(customer_id, segment_name, first_name)"
+        )
+    page(reports, "01_messages", PHONE)
+    html = render_site(db, reports, tmp_path / "out").read_text()
+    (phone,) = [b for b in blocks_of(html).values() if b["kind"] == "phone"]
+    assert {(m["event_id"], m["offer_id"], m["segment_name"]) for m in phone["messages"]} == {
+        ("E1", "O1", "Champions"),
+        ("E1", "O2", "Lost"),
+    }
+    assert phone["names"] == {"Lost": "Asha", "Champions": "Ravi"}
+    assert (phone["sender"], phone["time"]) == ("Saree House", "09:41")
+    page(reports, "01_messages", PHONE.replace("first_name from", "null as first_name from"))
+    html = render_site(db, reports, tmp_path / "out").read_text()
+    (phone,) = [b for b in blocks_of(html).values() if b["kind"] == "phone"]
+    assert phone["names"] == {} and "not in the published data" in phone["fallback_why"]
