@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import asdict, dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -55,7 +55,7 @@ class GammaGammaParams:
 class Fit:
     """A maximum-likelihood fit: parameters, total log-likelihood, convergence."""
 
-    params: BgNbdParams | GammaGammaParams
+    params: Any  # one of the *Params dataclasses
     log_likelihood: float
     converged: bool
     iterations: int
@@ -101,31 +101,70 @@ def _minimize(negative_ll, start: np.ndarray):
         )
 
 
-def fit_bgnbd(x, t_x, T, weights=None) -> Fit:
-    """Fit BG/NBD by maximum likelihood; `weights` counts identical customers."""
+def distinct_triples(x, t_x, T) -> tuple[np.ndarray, ...]:
+    """The distinct (x, t_x, T) rows, their counts, and each input row's index among them.
+
+    Every counting model's likelihood and prediction depends on a customer only
+    through (x, t_x, T), so fitting and scoring the distinct triples with
+    weights gives the same figures as one row per customer, far faster.
+    """
+    stacked = np.column_stack([np.asarray(v, dtype=float) for v in (x, t_x, T)])
+    if not len(stacked):
+        empty = np.zeros(0)
+        return empty, empty, empty, empty, np.zeros(0, dtype=int)
+    unique, inverse, counts = np.unique(stacked, axis=0, return_inverse=True, return_counts=True)
+    return unique[:, 0], unique[:, 1], unique[:, 2], counts.astype(float), inverse.ravel()
+
+
+def fit_counting_model(
+    name: str,
+    log_likelihood,
+    make_params,
+    scaled: tuple[bool, ...],
+    x,
+    t_x,
+    T,
+    weights=None,
+) -> Fit:
+    """Maximum likelihood for a purchase-count model on (x, t_x, T), weighted.
+
+    `make_params(*values)` builds the parameter object; parameters flagged in
+    `scaled` are rates in the time unit and are searched relative to the mean T,
+    so the optimizer works on numbers near 1 whatever the unit. Without
+    weights, identical customers are collapsed into weighted distinct triples.
+    """
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
-    weights = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
-    if not weights.sum() > 0:
+    if weights is None:
+        x, t_x, T, weights, _ = distinct_triples(x, t_x, T)
+    weights = np.asarray(weights, dtype=float)
+    total_weight = float(weights.sum())
+    if not total_weight > 0:
         # Nothing to fit: report it as a non-converged fit, never raise.
-        params = BgNbdParams(1.0, 1.0, 1.0, 1.0)
-        return Fit(params, float("nan"), False, 0, 0, "no customers to fit BG/NBD on")
+        params = make_params(*[1.0] * len(scaled))
+        return Fit(params, float("nan"), False, 0, 0, f"no customers to fit {name} on")
     scale = max(float(np.average(T, weights=weights)), 1e-9)
+    factors = np.array([scale if flag else 1.0 for flag in scaled])
 
     def negative_ll(log_params: np.ndarray) -> float:
-        r, alpha, a, b = np.exp(log_params)
-        ll = bgnbd_log_likelihood(BgNbdParams(r, alpha * scale, a, b), x, t_x, T)
-        value = -float(np.dot(weights, ll)) / weights.sum()
+        params = make_params(*(np.exp(log_params) * factors))
+        value = -float(np.dot(weights, log_likelihood(params, x, t_x, T))) / total_weight
         return value if math.isfinite(value) else 1e300
 
-    result = _minimize(negative_ll, np.zeros(4))
-    r, alpha, a, b = np.exp(result.x)
-    params = BgNbdParams(float(r), float(alpha * scale), float(a), float(b))
-    total = float(np.dot(weights, bgnbd_log_likelihood(params, x, t_x, T)))
+    result = _minimize(negative_ll, np.zeros(len(scaled)))
+    params = make_params(*(float(v) for v in np.exp(result.x) * factors))
+    total = float(np.dot(weights, log_likelihood(params, x, t_x, T)))
     message = str(result.message)
     if not np.any(x > 0):
-        message = "no repeat purchases: BG/NBD is not identifiable"
+        message = f"no repeat purchases: {name} is not identifiable"
     converged = _converged(result, total) and bool(np.any(x > 0))
-    return Fit(params, total, converged, int(result.nit), int(weights.sum()), message)
+    return Fit(params, total, converged, int(result.nit), round(total_weight), message)
+
+
+def fit_bgnbd(x, t_x, T, weights=None) -> Fit:
+    """Fit BG/NBD by maximum likelihood; `weights` counts identical customers."""
+    return fit_counting_model(
+        "BG/NBD", bgnbd_log_likelihood, BgNbdParams, (False, True, False, False), x, t_x, T, weights
+    )
 
 
 def _converged(result, log_likelihood: float) -> bool:
