@@ -346,52 +346,69 @@ def _scores_frame(summary, alive, purchases, value, settings) -> pd.DataFrame:
 _SCORE_CACHE = OneSlotCache()
 
 
-def score(summary: pd.DataFrame, settings: ClvSettings) -> tuple[pd.DataFrame, list[dict]]:
-    """Fit both models on `summary` and score every customer.
+def score(
+    summary: pd.DataFrame, settings: ClvSettings, model: str = "bg_nbd"
+) -> tuple[pd.DataFrame, list[dict]]:
+    """Fit `model` (bg_nbd, mbg_nbd or pareto_nbd) and Gamma-Gamma on `summary`; score everyone.
 
     summary columns: customer_id, x, t_x_days, t_days, mean_repeat_value,
     first_value. Returns the per-customer scores and one parameter row per model.
     Memoized: the scores and parameters models of one build share the fit.
     """
-    return _SCORE_CACHE.get_or_compute(summary, settings, lambda: _score(summary, settings))
+    return _SCORE_CACHE.get_or_compute(
+        summary, (settings, model), lambda: _score(summary, settings, model)
+    )
 
 
-def _score(summary: pd.DataFrame, settings: ClvSettings) -> tuple[pd.DataFrame, list[dict]]:
+def _score(
+    summary: pd.DataFrame, settings: ClvSettings, model_name: str
+) -> tuple[pd.DataFrame, list[dict]]:
+    from marketing_engine.clv_selection import MODELS
+
+    if model_name not in MODELS:
+        raise ValueError(f"unknown CLV model {model_name!r}: use one of {sorted(MODELS)}")
+    model = MODELS[model_name]
     unit_days = DAYS_PER[settings.time_unit]
     x, t_x, T = in_units(summary, settings.time_unit)
     m = summary["mean_repeat_value"].fillna(0).to_numpy(float)
-    bgnbd = fit_bgnbd(x, t_x, T)
+    # Everything but the spend depends on (x, t_x, T) only: fit and score the
+    # distinct triples, then map back to customers.
+    ux, ut_x, uT, weights, inverse = distinct_triples(x, t_x, T)
+    counts = model.fit(ux, ut_x, uT, weights)
     gamma_gamma = fit_gamma_gamma(x, m)
     parameters = [
-        _parameter_row("bg_nbd", bgnbd, settings),
+        _parameter_row(model_name, counts, settings),
         _parameter_row("gamma_gamma", gamma_gamma, settings),
     ]
-    if not (bgnbd.converged and gamma_gamma.converged):
+    if not (counts.converged and gamma_gamma.converged):
         warnings.warn(
-            "CLV fit did not converge (BG/NBD: "
-            f"{bgnbd.message}; Gamma-Gamma: {gamma_gamma.message}); "
+            f"CLV fit did not converge ({model.label}: "
+            f"{counts.message}; Gamma-Gamma: {gamma_gamma.message}); "
             "using the rule-based fallback scores.",
             RuntimeWarning,
             stacklevel=2,
         )
         return rule_based_scores(summary, settings), parameters
-    alive = p_alive(bgnbd.params, x, t_x, T)
+    params = counts.params
+    alive = model.p_alive(params, ux, ut_x, uT)[inverse]
     horizons = np.array([30, 90, 365]) / unit_days
-    purchases = np.column_stack([expected_purchases(bgnbd.params, h, x, t_x, T) for h in horizons])
+    purchases = np.column_stack(
+        [model.expected_purchases(params, h, ux, ut_x, uT)[inverse] for h in horizons]
+    )
     value = expected_order_value(gamma_gamma.params, x, m)
     frame = _scores_frame(summary, alive, purchases, value, settings)
-    frame["clv_12_months"] = discounted_clv(
-        bgnbd.params,
-        value,
-        x,
-        t_x,
-        T,
-        settings.clv_months,
-        settings.monthly_discount_rate,
-        unit_days,
-    )
-    frame["days_to_next_purchase"] = expected_next_purchase_days(bgnbd.params, x, T, unit_days)
-    frame["model"] = "bg_nbd_gamma_gamma"
+    # Discounted CLV = sum over months of (purchases in the month x value) / (1 + rate)^month:
+    # the purchase part is a per-triple weight, so value multiplies it once.
+    monthly = np.zeros(len(ux))
+    previous = np.zeros(len(ux))
+    for month in range(1, settings.clv_months + 1):
+        horizon = month * DAYS_PER_MONTH / unit_days
+        cumulative = model.expected_purchases(params, horizon, ux, ut_x, uT)
+        monthly += (cumulative - previous) / (1 + settings.monthly_discount_rate) ** month
+        previous = cumulative
+    frame["clv_12_months"] = monthly[inverse] * value
+    frame["days_to_next_purchase"] = expected_next_purchase_days(params, x, T, unit_days)
+    frame["model"] = f"{model_name}_gamma_gamma"
     return frame, parameters
 
 
@@ -419,24 +436,32 @@ HOLDOUT_COLUMNS = {
 }
 
 
-def holdout_validation(calibration: pd.DataFrame, settings: ClvSettings) -> pd.DataFrame:
+def holdout_validation(
+    calibration: pd.DataFrame, settings: ClvSettings, model: str = "bg_nbd"
+) -> pd.DataFrame:
     """Predicted vs actual holdout repeat purchases by calibration purchase count.
 
     calibration: the summary columns plus holdout_purchases and holdout_days.
     One row per calibration x (0..6, then '7+') and an 'all' row; MAE and
-    correlation are per customer within the row.
+    correlation are per customer within the row. `model` is the counting model
+    fitted on the calibration period (the one clv_selection chose).
     """
+    from marketing_engine.clv_selection import MODELS, predict
+
+    counting = MODELS[model]
     x, t_x, T = in_units(calibration, settings.time_unit)
-    fit = fit_bgnbd(x, t_x, T)
+    ux, ut_x, uT, weights, _ = distinct_triples(x, t_x, T)
+    fit = counting.fit(ux, ut_x, uT, weights)
     if fit.n_customers == 0:
         warnings.warn(
             f"CLV holdout validation is empty: {fit.message} in the calibration period.",
             RuntimeWarning,
             stacklevel=2,
         )
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in HOLDOUT_COLUMNS.items()})
+        frame = pd.DataFrame({c: pd.Series(dtype=t) for c, t in HOLDOUT_COLUMNS.items()})
+        return frame.assign(model=pd.Series(dtype="string"))
     horizon = calibration["holdout_days"].to_numpy(float) / DAYS_PER[settings.time_unit]
-    predicted = expected_purchases(fit.params, horizon, x, t_x, T)
+    predicted = predict(counting, fit, horizon, x, t_x, T)
     actual = calibration["holdout_purchases"].to_numpy(float)
     frame = pd.DataFrame({"x": x, "predicted": predicted, "actual": actual})
     frame["group"] = np.where(frame["x"] >= 7, "7+", frame["x"].astype(int).astype(str))
@@ -457,7 +482,8 @@ def holdout_validation(calibration: pd.DataFrame, settings: ClvSettings) -> pd.D
                 "is_converged": fit.converged,
             }
         )
-    return pd.DataFrame(rows).astype(HOLDOUT_COLUMNS)
+    table = pd.DataFrame(rows).astype(HOLDOUT_COLUMNS)
+    return table.assign(model=pd.Series([model] * len(table), dtype="string"))
 
 
 SUMMARY_SQL = """
