@@ -1,4 +1,5 @@
-"""One row per fitted model (the chosen counting model, gamma_gamma): parameters, log-likelihood, convergence."""
+"""One row per fitted model (the chosen counting model, gamma_gamma): parameters,
+log-likelihood, convergence."""
 
 import pandas as pd
 
