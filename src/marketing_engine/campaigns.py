@@ -280,6 +280,7 @@ RESULT_COLUMNS = [
     "is_significant_uplift",
     "ab_p_value_adjusted",
     "correction_method",
+    "alpha",
     "note",
 ]
 _STRINGS = ("campaign_id", "segment_name", "offer_id", "variant", "source", "ab_winner")
@@ -450,6 +451,7 @@ def results(
     table["ab_winner"] = [winners[i] for i in table["test"]]
     table["is_winner"] = table["ab_winner"] == table["variant"]
     table["correction_method"] = method
+    table["alpha"] = settings.alpha
     table["note"] = [_note(row, settings, tests[row.test]) for row in table.itertuples(index=False)]
     table = table[RESULT_COLUMNS]
     return table.astype({c: _result_type(c) for c in RESULT_COLUMNS})

@@ -55,7 +55,8 @@ def mde_difference(
     if min(n_treated, n_control) < 2:
         return float("nan")
     se = math.sqrt(sd_treated**2 / n_treated + sd_control**2 / n_control)
-    return z_sum(alpha, power) * se
+    # No spread at all (everyone spent 0): no effect size can be stated.
+    return z_sum(alpha, power) * se if se > 0 else float("nan")
 
 
 def mde_proportions(base_rate: float, n1: int, n0: int, alpha: float, power: float) -> float:
