@@ -33,7 +33,7 @@ test_counts as (
 uplift_counts as (
     select
         count(*) as uplift_tests,
-        count(case when p_value < alpha then 1 end)
+        count(case when cuped_p_value < alpha then 1 end)
             as uplifts_significant_unadjusted,
         count(case when is_significant_uplift then 1 end)
             as uplifts_significant_adjusted,
