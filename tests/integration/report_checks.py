@@ -364,7 +364,7 @@ INDEPENDENT: dict[tuple[str, str], Callable[[duckdb.DuckDBPyConnection], object]
             from marts.campaign_outcomes where not is_holdout)"""
     ),
     ("rpt_experiment_kpis", "uplifts_significant_unadjusted"): _one(
-        f"select count(*) from marts.campaign_results where p_value < {ALPHA}"
+        f"select count(*) from marts.campaign_results where cuped_p_value < {ALPHA}"
     ),
     ("rpt_experiment_kpis", "uplifts_significant_adjusted"): _uplifts_after_holm,
     ("rpt_experiment_kpis", "correction_label"): _one(
