@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, gammaln, hyp2f1
 
-from marketing_engine.clv import Fit, fit_counting_model
+from marketing_engine.clv import Fit, _nbd_gradient, _share_dead, fit_counting_model
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,18 @@ def mbgnbd_log_likelihood(params: MbgNbdParams, x, t_x, T) -> np.ndarray:
     return a1 + a2 + np.logaddexp(a3, a4)
 
 
-def fit_mbgnbd(x, t_x, T, weights=None) -> Fit:
+def mbgnbd_gradient(params: MbgNbdParams, x, t_x, T) -> np.ndarray:
+    """Per-customer derivatives of mbgnbd_log_likelihood by r, alpha, a, b (columns)."""
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    share_dead = _share_dead(
+        -(r + x) * np.log(alpha + T),
+        np.log(a) - np.log(b + x) - (r + x) * np.log(alpha + t_x),
+    )
+    return _nbd_gradient(params, x, t_x, T, share_dead, b + x + 1, a + b + x + 1, b + x)
+
+
+def fit_mbgnbd(x, t_x, T, weights=None, start=None) -> Fit:
     """Fit MBG/NBD by maximum likelihood; `weights` counts identical customers."""
     return fit_counting_model(
         "MBG/NBD",
@@ -54,6 +65,8 @@ def fit_mbgnbd(x, t_x, T, weights=None) -> Fit:
         t_x,
         T,
         weights,
+        gradient=mbgnbd_gradient,
+        start=start,
     )
 
 
@@ -67,8 +80,13 @@ def mbgnbd_p_alive(params: MbgNbdParams, x, t_x, T) -> np.ndarray:
 
 def mbgnbd_expected_purchases(params: MbgNbdParams, t, x, t_x, T) -> np.ndarray:
     """Expected purchases in the next `t` time units given (x, t_x, T)."""
+    return mbgnbd_purchases_if_alive(params, t, x, T) * mbgnbd_p_alive(params, x, t_x, T)
+
+
+def mbgnbd_purchases_if_alive(params: MbgNbdParams, t, x, T) -> np.ndarray:
+    """Expected purchases in the next `t` time units for a customer alive at T."""
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
-    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    x, T = np.asarray(x, dtype=float), np.asarray(T, dtype=float)
     t = np.asarray(t, dtype=float)
     z = t / (alpha + T + t)
     # ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x+1; a+b+x; z)
@@ -76,5 +94,4 @@ def mbgnbd_expected_purchases(params: MbgNbdParams, t, x, t_x, T) -> np.ndarray:
     tail = np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - r, a - 1, a + b + x, z)
     if abs(a - 1) < 1e-9:
         a = 1 + 1e-9
-    first = (a + b + x) / (a - 1) * (1 - tail)
-    return first * mbgnbd_p_alive(params, x, t_x, T)
+    return (a + b + x) / (a - 1) * (1 - tail)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, gammaln, hyp2f1
 
-from marketing_engine.clv import Fit, fit_counting_model
+from marketing_engine.clv import Fit, distinct_rows, distinct_triples, fit_counting_model
 
 
 @dataclass(frozen=True)
@@ -57,35 +57,66 @@ def _log_f(params: ParetoNbdParams, x: np.ndarray, u: np.ndarray) -> np.ndarray:
     return -(r + x) * np.log(alpha + u) - s * np.log(beta + u) + g
 
 
-def _log_a0(params: ParetoNbdParams, x, t_x, T) -> np.ndarray:
-    """log(F(t_x) - F(T)); -inf when t_x = T."""
-    at_last = _log_f(params, x, t_x)
-    at_end = _log_f(params, x, T)
+def _log_f_per_pair(params: ParetoNbdParams, x: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """log F(u) computed once per distinct (x, u): hyp2f1 is the costly part."""
+    if len(x) < 2:
+        return _log_f(params, x, u)
+    unique, inverse = distinct_rows(np.column_stack([x, u]))
+    return _log_f(params, unique[:, 0], unique[:, 1])[inverse]
+
+
+def _log_a0(params: ParetoNbdParams, x, t_x, T, pairs=None) -> np.ndarray:
+    """log(F(t_x) - F(T)); -inf when t_x = T. `pairs` from _pairs() saves the sorting."""
+    if pairs is None:
+        at_last = _log_f_per_pair(params, x, t_x)
+        at_end = _log_f_per_pair(params, x, T)
+    else:
+        (last_x, last_u, last_index), (end_x, end_u, end_index) = pairs
+        at_last = _log_f(params, last_x, last_u)[last_index]
+        at_end = _log_f(params, end_x, end_u)[end_index]
     with np.errstate(divide="ignore", invalid="ignore"):
         return at_last + np.log(np.maximum(-np.expm1(at_end - at_last), 0.0))
 
 
-def pareto_nbd_log_likelihood(params: ParetoNbdParams, x, t_x, T) -> np.ndarray:
+def _pairs(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple:
+    """The distinct (x, t_x) and (x, T) pairs and each row's index among them."""
+    result = []
+    for u in (t_x, T):
+        unique, inverse = distinct_rows(np.column_stack([x, u]))
+        result.append((unique[:, 0], unique[:, 1], inverse))
+    return tuple(result)
+
+
+def pareto_nbd_log_likelihood(params: ParetoNbdParams, x, t_x, T, pairs=None) -> np.ndarray:
     """Per-customer log-likelihood of (x, t_x, T) under Pareto/NBD."""
     r, alpha, s, beta = params.r, params.alpha, params.s, params.beta
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
     alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    died = np.log(s) - np.log(r + s + x) + _log_a0(params, x, t_x, T)
+    died = np.log(s) - np.log(r + s + x) + _log_a0(params, x, t_x, T, pairs)
     return head + np.logaddexp(alive, died)
 
 
-def fit_pareto_nbd(x, t_x, T, weights=None) -> Fit:
+def fit_pareto_nbd(x, t_x, T, weights=None, start=None) -> Fit:
     """Fit Pareto/NBD by maximum likelihood; `weights` counts identical customers."""
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    if weights is None:
+        x, t_x, T, weights, _ = distinct_triples(x, t_x, T)
+    pairs = _pairs(x, t_x, T) if len(x) else None
+
+    def log_likelihood(params, x_, t_x_, T_):
+        return pareto_nbd_log_likelihood(params, x_, t_x_, T_, pairs)
+
     return fit_counting_model(
         "Pareto/NBD",
-        pareto_nbd_log_likelihood,
+        log_likelihood,
         ParetoNbdParams,
         (False, True, False, True),
         x,
         t_x,
         T,
         weights,
+        start=start,
     )
 
 
@@ -106,12 +137,16 @@ def pareto_nbd_p_alive(params: ParetoNbdParams, x, t_x, T) -> np.ndarray:
 def pareto_nbd_expected_purchases(params: ParetoNbdParams, t, x, t_x, T) -> np.ndarray:
     """Expected purchases in the next `t` time units given (x, t_x, T):
     (r+x)(beta+T) / ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)] P(alive)."""
+    return pareto_nbd_purchases_if_alive(params, t, x, T) * pareto_nbd_p_alive(params, x, t_x, T)
+
+
+def pareto_nbd_purchases_if_alive(params: ParetoNbdParams, t, x, T) -> np.ndarray:
+    """Expected purchases in the next `t` time units for a customer alive at T."""
     r, alpha, s, beta = params.r, params.alpha, params.s, params.beta
-    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    x, T = np.asarray(x, dtype=float), np.asarray(T, dtype=float)
     t = np.asarray(t, dtype=float)
     log_ratio = np.log1p(t / (beta + T))  # log((beta+T+t)/(beta+T))
     if abs(s - 1) < 1e-9:  # the s -> 1 limit
         s = 1 + 1e-9
     integral = -np.expm1(-(s - 1) * log_ratio) / (s - 1)
-    rate = (r + x) / (alpha + T) * (beta + T)
-    return rate * integral * pareto_nbd_p_alive(params, x, t_x, T)
+    return (r + x) / (alpha + T) * (beta + T) * integral

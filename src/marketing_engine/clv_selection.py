@@ -19,13 +19,20 @@ BTYD literature plots them. Predictions are computed once per distinct
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import pandas as pd
 
 from marketing_engine import clv, clv_mbgnbd, clv_pareto_nbd
-from marketing_engine.clv import DAYS_PER, ClvSettings, Fit, distinct_triples, in_units
+from marketing_engine.clv import (
+    DAYS_PER,
+    ClvSettings,
+    Fit,
+    distinct_rows,
+    distinct_triples,
+    in_units,
+)
 from marketing_engine.memo import OneSlotCache
 
 
@@ -35,26 +42,35 @@ class CountingModel:
 
     name: str
     label: str
+    params: type
     fit: Callable[..., Fit]
     p_alive: Callable[..., np.ndarray]
-    expected_purchases: Callable[..., np.ndarray]
+    purchases_if_alive: Callable[..., np.ndarray]
+
+    def expected_purchases(self, params, t, x, t_x, T) -> np.ndarray:
+        """Expected purchases in the next t = purchases if alive x P(alive)."""
+        return self.purchases_if_alive(params, t, x, T) * self.p_alive(params, x, t_x, T)
 
 
 MODELS: dict[str, CountingModel] = {
-    "bg_nbd": CountingModel("bg_nbd", "BG/NBD", clv.fit_bgnbd, clv.p_alive, clv.expected_purchases),
+    "bg_nbd": CountingModel(
+        "bg_nbd", "BG/NBD", clv.BgNbdParams, clv.fit_bgnbd, clv.p_alive, clv.purchases_if_alive
+    ),
     "mbg_nbd": CountingModel(
         "mbg_nbd",
         "MBG/NBD",
+        clv_mbgnbd.MbgNbdParams,
         clv_mbgnbd.fit_mbgnbd,
         clv_mbgnbd.mbgnbd_p_alive,
-        clv_mbgnbd.mbgnbd_expected_purchases,
+        clv_mbgnbd.mbgnbd_purchases_if_alive,
     ),
     "pareto_nbd": CountingModel(
         "pareto_nbd",
         "Pareto/NBD",
+        clv_pareto_nbd.ParetoNbdParams,
         clv_pareto_nbd.fit_pareto_nbd,
         clv_pareto_nbd.pareto_nbd_p_alive,
-        clv_pareto_nbd.pareto_nbd_expected_purchases,
+        clv_pareto_nbd.pareto_nbd_purchases_if_alive,
     ),
 }
 DEFAULT_MODEL = "bg_nbd"
@@ -101,16 +117,23 @@ PREDICTION_TYPES = {
 
 
 def predict(model: CountingModel, fit: Fit, horizon, x, t_x, T) -> np.ndarray:
-    """Expected purchases over `horizon` per customer, computed once per distinct triple."""
+    """Expected purchases over `horizon` per customer: P(alive) once per distinct
+    (x, t_x, T), purchases-if-alive once per distinct (x, T, horizon)."""
     horizon = np.broadcast_to(np.asarray(horizon, dtype=float), np.shape(x))
-    keys = np.column_stack([x, t_x, T, horizon])
-    if not len(keys):
+    if not len(horizon):
         return np.zeros(0)
-    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
-    values = model.expected_purchases(
-        fit.params, unique[:, 3], unique[:, 0], unique[:, 1], unique[:, 2]
+    alive = per_distinct(lambda k: model.p_alive(fit.params, k[:, 0], k[:, 1], k[:, 2]), x, t_x, T)
+    if_alive = per_distinct(
+        lambda k: model.purchases_if_alive(fit.params, k[:, 2], k[:, 0], k[:, 1]), x, T, horizon
     )
-    return values[inverse.ravel()]
+    return alive * if_alive
+
+
+def per_distinct(function, *columns) -> np.ndarray:
+    """function(distinct rows of the stacked columns), mapped back to every row."""
+    keys = np.column_stack([np.asarray(c, dtype=float) for c in columns])
+    unique, inverse = distinct_rows(keys)
+    return function(unique)[inverse]
 
 
 def deciles(predicted: np.ndarray, customer_ids: np.ndarray) -> np.ndarray:
@@ -153,6 +176,17 @@ def chosen_model(comparison: pd.DataFrame) -> str:
     return str(chosen.iloc[0]) if len(chosen) else DEFAULT_MODEL
 
 
+def chosen_start(comparison: pd.DataFrame) -> tuple[float, ...] | None:
+    """The chosen model's calibration parameters, where the full-history fit starts."""
+    rows = comparison[comparison["is_chosen"].fillna(False).astype(bool)]
+    if rows.empty or not bool(rows["is_converged"].iloc[0]):
+        return None
+    row = rows.iloc[0]
+    names = [f.name for f in fields(MODELS[str(row["model"])].params)]
+    values = [row[name] for name in names]
+    return tuple(float(v) for v in values) if all(pd.notna(values)) else None
+
+
 def _compare(calibration: pd.DataFrame, settings: ClvSettings) -> Comparison:
     calibration = calibration.sort_values("customer_id").reset_index(drop=True)
     x, t_x, T = in_units(calibration, settings.time_unit)
@@ -161,8 +195,10 @@ def _compare(calibration: pd.DataFrame, settings: ClvSettings) -> Comparison:
     horizon = calibration["holdout_days"].to_numpy(float) / DAYS_PER[settings.time_unit]
     holdout_days = int(calibration["holdout_days"].iloc[0]) if len(calibration) else 0
     rows, predicted_by_model = [], {}
+    fits: dict[str, Fit] = {}
     for model in MODELS.values():
-        fit = model.fit(ux, ut_x, uT, weights)
+        fit = model.fit(ux, ut_x, uT, weights, start=_warm_start(model.name, fits))
+        fits[model.name] = fit
         row = {
             "model": model.name,
             "model_label": model.label,
@@ -217,6 +253,20 @@ def _compare(calibration: pd.DataFrame, settings: ClvSettings) -> Comparison:
     else:
         predictions = pd.DataFrame()
     return Comparison(table, calibration_table, _typed(predictions, PREDICTION_TYPES), chosen)
+
+
+def _warm_start(name: str, fits: dict[str, Fit]) -> tuple[float, ...] | None:
+    """MBG/NBD and Pareto/NBD start from the converged BG/NBD fit: same purchase-rate
+    gamma, similar dropout. Only where the search starts: the optimum is the same."""
+    bgnbd = fits.get("bg_nbd")
+    if bgnbd is None or not bgnbd.converged:
+        return None
+    r, alpha, a, b = (bgnbd.params.r, bgnbd.params.alpha, bgnbd.params.a, bgnbd.params.b)
+    if name == "mbg_nbd":
+        return (r, alpha, a, b)
+    if name == "pareto_nbd":
+        return (r, alpha, 1.0, alpha)
+    return None
 
 
 def _typed(frame: pd.DataFrame, types: dict[str, str]) -> pd.DataFrame:
