@@ -222,6 +222,7 @@ def test_holdout_validation_with_an_empty_calibration_is_an_empty_typed_table():
         "mae": "float64",
         "correlation": "float64",
         "is_converged": "bool",
+        "model": "string",
     }
 
 
