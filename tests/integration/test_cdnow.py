@@ -102,7 +102,7 @@ def test_every_clv_model_converges_on_cdnow_and_the_best_holdout_wins(cdnow):
     # The calibration base: every customer with a valid order before the 180-day holdout.
     lines = _valid_lines(cdnow)
     as_of = max(lines["order_date"]) + pd.Timedelta(days=1)
-    end = as_of - pd.Timedelta(days=181)
+    end = pd.Timestamp(as_of) - pd.Timedelta(days=181)
     first = lines.groupby("customer_id")["order_date"].min()
     assert (comparison["calibration_customers"] == int((pd.to_datetime(first) <= end).sum())).all()
     assert (comparison["holdout_mae"] > 0).all()
