@@ -567,7 +567,8 @@ def holdout_validation(
         frame = pd.DataFrame({c: pd.Series(dtype=t) for c, t in HOLDOUT_COLUMNS.items()})
         return frame.assign(model=pd.Series(dtype="string"))
     horizon = calibration["holdout_days"].to_numpy(float) / DAYS_PER[settings.time_unit]
-    predicted = predict(counting, fit, horizon, x, t_x, T)
+    # A fit that did not converge has no valid prediction (it may sit where 2F1 is NaN).
+    predicted = predict(counting, fit, horizon, x, t_x, T) if fit.converged else np.nan + x
     actual = calibration["holdout_purchases"].to_numpy(float)
     frame = pd.DataFrame({"x": x, "predicted": predicted, "actual": actual})
     frame["group"] = np.where(frame["x"] >= 7, "7+", frame["x"].astype(int).astype(str))
