@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup run test lint format bench sample clean
+.PHONY: setup run test lint format bench bench-clv sample clean
 
 setup: $(STAMP)  ## Create .venv and install the package with its pinned deps
 
@@ -35,6 +35,9 @@ test: setup lint  ## Lint, then unit and integration tests (dbt build into a tem
 
 bench: setup  ## Time every stage at 10k and 100k customers (BENCH_SCALES=10000,100000,1000000)
 	$(BIN)/python bench/run.py
+
+bench-clv: setup  ## CLV stage at 1M customers, before vs after fitting on distinct triples
+	$(BIN)/python bench/clv_stage.py
 
 sample: setup  ## Regenerate the embedded sample in seeds/sample
 	$(BIN)/marketing-engine generate-data --out seeds/sample --prefix raw_ --format csv

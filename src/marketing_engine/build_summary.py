@@ -402,9 +402,12 @@ def degraded_results(
             "select model, message from marts.clv_model_parameters "
             "where not coalesce(is_converged, false) order by model"
         ).fetchall():
-            label = {"bg_nbd": "BG/NBD purchase", "gamma_gamma": "Gamma-Gamma spend"}.get(
-                model, model
-            )
+            label = {
+                "bg_nbd": "BG/NBD purchase",
+                "mbg_nbd": "MBG/NBD purchase",
+                "pareto_nbd": "Pareto/NBD purchase",
+                "gamma_gamma": "Gamma-Gamma spend",
+            }.get(model, model)
             degraded.append(
                 f"Customer lifetime value fell back to rules (recency/frequency/spend "
                 f"heuristics), because the {label} model fit did not converge "
@@ -442,10 +445,18 @@ def degraded_results(
             )
         elif not converged:
             degraded.append(
-                "CLV holdout validation comes from a BG/NBD fit on the calibration period "
-                "that did not converge (too few customers or repeat buyers); its predicted "
-                "purchases are not a test of the model."
+                "CLV holdout validation comes from a customer-base model fit on the "
+                "calibration period that did not converge (too few customers or repeat "
+                "buyers); its predicted purchases are not a test of the model."
             )
+    if ("marts", "clv_model_comparison") in present:
+        lines, clv_notes = _clv_choice_lines(con)
+        degraded += lines
+        notes += clv_notes
+    if ("marts", "campaign_results") in present and "has_srm" in _columns(
+        con, "marts", "campaign_results"
+    ):
+        degraded += _srm_lines(con)
     if ("marts", "cluster_evaluation") in present and "note" in _columns(
         con, "marts", "cluster_evaluation"
     ):
@@ -462,6 +473,47 @@ def degraded_results(
         degraded += lines
         notes += cluster_notes
     return degraded, notes
+
+
+def _clv_choice_lines(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
+    """Which customer-base model the holdout chose (a note), or why none was (degraded)."""
+    degraded, notes = [], []
+    failed = con.execute(
+        "select model_label, message from marts.clv_model_comparison "
+        "where not is_converged order by model"
+    ).fetchall()
+    chosen = con.execute(
+        "select model_label, note from marts.clv_model_comparison where is_chosen"
+    ).fetchone()
+    if chosen and chosen[1] and chosen[1].startswith("not chosen by holdout"):
+        degraded.append(
+            f"CLV model choice: {chosen[1]}, so the accuracy of the CLV and churn "
+            "predictions was not checked on held-out purchases."
+        )
+    elif chosen:
+        notes.append(f"CLV model: {chosen[0]} {chosen[1]}.")
+    for label, message in failed:
+        notes.append(
+            f"CLV model comparison: the {label} fit on the calibration period did not "
+            f"converge ({message or 'no message'}), so it was not a candidate."
+        )
+    return degraded, notes
+
+
+def _srm_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """One line per campaign test whose holdout split fails the sample-ratio check."""
+    rows = con.execute(
+        "select campaign_id, segment_name, offer_id, max(holdout_share), max(srm_p_value) "
+        "from marts.campaign_results where has_srm "
+        "group by campaign_id, segment_name, offer_id order by 1, 2, 3"
+    ).fetchall()
+    return [
+        f"Campaign test {campaign} / {segment} / {offer} has a sample-ratio mismatch: its "
+        f"holdout is {share:.1%} of the customers, far from the configured share "
+        f"(chi-square p = {p:.2g}). The assignment or the data is broken; its results are "
+        "not trusted and no winner is declared."
+        for campaign, segment, offer, share, p in rows
+    ]
 
 
 def _message_lines(con: duckdb.DuckDBPyConnection, ollama_host: str) -> list[str]:

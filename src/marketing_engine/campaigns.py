@@ -21,9 +21,15 @@ inputs give the same outcome whatever the row order):
 
 Measurement (real or simulated data alike): incremental revenue per
 recipient is the treated mean minus the holdout mean, with a Welch 95%
-interval and two-sided p-value, scaled by the number of sends. Variants are
-compared on conversion rate with a two-proportion z-test; a winner is declared
-only when p < alpha.
+interval and two-sided p-value, scaled by the number of sends; the CUPED
+version subtracts theta x (pre-period revenue - its mean) first (statistics
+in experiments.py). Each campaign x segment x offer is one test: its holdout
+split is checked for a sample-ratio mismatch against holdout_share, each
+figure carries its minimum detectable effect at `power`, and the p-values are
+corrected across all tests (`correction`: holm by default, or bh). Variants
+are compared on conversion rate with a two-proportion z-test; a winner is
+declared only when the corrected p-value is below alpha and the split shows
+no sample-ratio mismatch; `note` says why otherwise.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from marketing_engine import experiments
 from marketing_engine.settings import FromConfig
 
 OFFER_EFFECT = {
@@ -75,10 +82,18 @@ class CampaignSettings(FromConfig):
     response_window_days: int = 14
     alpha: float = 0.05
     send_cost: float = 0.25
+    power: float = 0.8
+    srm_alpha: float = 0.001
+    correction: str = "holm"
+    pre_period_days: int = 90
 
     def __post_init__(self) -> None:
         if not 0 < self.holdout_share < 1:
             raise ValueError("holdout_share must be between 0 and 1")
+        if not 0 < self.power < 1:
+            raise ValueError("power must be between 0 and 1")
+        if self.correction not in experiments.CORRECTIONS:
+            raise ValueError(f"correction must be one of {experiments.CORRECTIONS}")
 
 
 # --- statistics ------------------------------------------------------------------------
@@ -251,54 +266,127 @@ RESULT_COLUMNS = [
     "ab_p_value",
     "ab_winner",
     "is_winner",
+    "holdout_share",
+    "srm_p_value",
+    "has_srm",
+    "mde_revenue_per_recipient",
+    "ab_mde_conversion_rate",
+    "cuped_incremental_revenue",
+    "cuped_ci_lower",
+    "cuped_ci_upper",
+    "cuped_p_value",
+    "cuped_variance_reduction",
+    "p_value_adjusted",
+    "is_significant_uplift",
+    "ab_p_value_adjusted",
+    "correction_method",
+    "alpha",
+    "note",
 ]
+_STRINGS = ("campaign_id", "segment_name", "offer_id", "variant", "source", "ab_winner")
+_INTEGERS = ("sends", "delivered", "opens", "clicks", "conversions", "holdout_customers")
+_BOOLEANS = ("is_winner", "has_srm", "is_significant_uplift")
 
 
 def _result_type(column: str) -> str:
     """Column type of the results table, so an empty one is typed too."""
-    if column in ("campaign_id", "segment_name", "offer_id", "variant", "source", "ab_winner"):
+    if column in (*_STRINGS, "correction_method", "note"):
         return "string"
-    if column in ("sends", "delivered", "opens", "clicks", "conversions", "holdout_customers"):
+    if column in _INTEGERS:
         return "int64"
-    if column == "is_winner":
+    if column in _BOOLEANS:
         return "bool"
     return "float64"
 
 
+def pre_period_revenue(outcomes: pd.DataFrame, orders: pd.DataFrame, days: int) -> pd.Series:
+    """Per outcome row: the customer's net revenue in the `days` days before the send date.
+
+    orders: customer_id, order_date, revenue. The covariate CUPED uses: it is
+    measured before anyone was sent anything, so the campaign cannot move it.
+    """
+    if outcomes.empty:
+        return pd.Series(dtype=float)
+    sends = outcomes[["customer_id", "sent_at"]].copy()
+    sends["row"] = range(len(sends))
+    sends["end"] = pd.to_datetime(sends["sent_at"]).dt.normalize()
+    sends["start"] = sends["end"] - pd.Timedelta(days=days)
+    history = orders[["customer_id", "order_date", "revenue"]].copy()
+    history["order_date"] = pd.to_datetime(history["order_date"])
+    history["customer_id"] = history["customer_id"].astype(str)
+    sends["customer_id"] = sends["customer_id"].astype(str)
+    joined = sends.merge(history, on="customer_id", how="inner")
+    inside = joined[
+        (joined["order_date"] >= joined["start"]) & (joined["order_date"] < joined["end"])
+    ]
+    totals = inside.groupby("row")["revenue"].sum()
+    return pd.Series(totals.reindex(range(len(sends)), fill_value=0.0).to_numpy(float))
+
+
 def results(
-    outcomes: pd.DataFrame, discount_pct: pd.Series, settings: CampaignSettings
+    outcomes: pd.DataFrame,
+    discount_pct: pd.Series,
+    settings: CampaignSettings,
+    pre_revenue: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """One row per campaign x segment x offer x variant; see the module docstring."""
+    """One row per campaign x segment x offer x variant; see the module docstring.
+
+    pre_revenue: per outcome row (same order), the customer's pre-period
+    revenue, the CUPED covariate; without it CUPED equals the plain estimate.
+    """
     rows = []
     if outcomes.empty:
         return pd.DataFrame({c: pd.Series(dtype=_result_type(c)) for c in RESULT_COLUMNS})
-    outcomes = outcomes.assign(revenue=outcomes["revenue"].astype(float))
+    outcomes = outcomes.reset_index(drop=True)
+    covariate = (
+        np.zeros(len(outcomes)) if pre_revenue is None else np.asarray(pre_revenue, dtype=float)
+    )
+    outcomes = outcomes.assign(revenue=outcomes["revenue"].astype(float), pre_revenue=covariate)
     keys = ["campaign_id", "segment_name", "offer_id"]
+    tests = []  # one A/B test per campaign x segment x offer
     for (campaign, segment, offer), group in outcomes.groupby(keys, sort=True):
         control = group[group["is_holdout"]]
         treated_all = group[~group["is_holdout"]]
         by_variant = {v: part for v, part in treated_all.groupby("variant", sort=True)}
-        ab_p, winner = float("nan"), None
+        srm = experiments.srm_p_value(len(control), len(treated_all), settings.holdout_share)
+        has_srm = bool(srm < settings.srm_alpha)
+        ab_p, ab_mde, leader = float("nan"), float("nan"), None
         if {"A", "B"} <= set(by_variant):
             a, b = by_variant["A"], by_variant["B"]
             ab_p = two_proportion_test(
                 int(a["is_converted"].sum()), len(a), int(b["is_converted"].sum()), len(b)
             )
-            if ab_p < settings.alpha:
-                winner = "A" if a["is_converted"].mean() > b["is_converted"].mean() else "B"
+            base = float(pd.concat([a, b])["is_converted"].mean())
+            ab_mde = experiments.mde_proportions(
+                base, len(a), len(b), settings.alpha, settings.power
+            )
+            leader = "A" if a["is_converted"].mean() > b["is_converted"].mean() else "B"
+        tests.append({"ab_p_value": ab_p, "leader": leader, "has_srm": has_srm})
+        # CUPED: theta pooled over the test's treated and holdout customers.
+        theta = experiments.cuped_theta(group["revenue"], group["pre_revenue"])
+        pre_mean = float(group["pre_revenue"].mean())
+        adjusted_control = experiments.cuped_adjust(
+            control["revenue"], control["pre_revenue"], theta, pre_mean
+        )
         pct = float(discount_pct.get(offer, 0) or 0) / 100
         for variant, treated in by_variant.items():
             delivered = int(treated["is_delivered"].sum())
             uplift = welch_difference(
                 treated["revenue"].to_numpy(), control["revenue"].to_numpy(), settings.alpha
             )
+            adjusted_treated = experiments.cuped_adjust(
+                treated["revenue"], treated["pre_revenue"], theta, pre_mean
+            )
+            cuped = welch_difference(adjusted_treated, adjusted_control, settings.alpha)
             sends = len(treated)
             incremental = uplift.estimate * sends
             clicked_revenue = treated.loc[treated["is_clicked"], "revenue"].sum()
             discount_cost = clicked_revenue * pct / (1 - pct) if pct < 1 else 0.0
             cost = discount_cost + settings.send_cost * sends
+            raw_width = uplift.upper - uplift.lower
             rows.append(
                 {
+                    "test": len(tests) - 1,
                     "campaign_id": campaign,
                     "segment_name": segment,
                     "offer_id": offer,
@@ -325,25 +413,68 @@ def results(
                     "p_value": uplift.p_value,
                     "roi": (incremental - cost) / cost if cost else None,
                     "ab_p_value": ab_p,
-                    "ab_winner": winner,
-                    "is_winner": winner == variant,
+                    "holdout_share": len(control) / len(group),
+                    "srm_p_value": srm,
+                    "has_srm": has_srm,
+                    "mde_revenue_per_recipient": experiments.mde_difference(
+                        float(treated["revenue"].std(ddof=1)) if sends > 1 else float("nan"),
+                        sends,
+                        float(control["revenue"].std(ddof=1)) if len(control) > 1 else float("nan"),
+                        len(control),
+                        settings.alpha,
+                        settings.power,
+                    ),
+                    "ab_mde_conversion_rate": ab_mde,
+                    "cuped_incremental_revenue": cuped.estimate * sends,
+                    "cuped_ci_lower": cuped.lower * sends,
+                    "cuped_ci_upper": cuped.upper * sends,
+                    "cuped_p_value": cuped.p_value,
+                    "cuped_variance_reduction": 1 - ((cuped.upper - cuped.lower) / raw_width) ** 2
+                    if raw_width > 0
+                    else None,
                 }
             )
-    table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
-    floats = [
-        "open_rate",
-        "click_rate",
-        "conversion_rate",
-        "revenue",
-        "discount_cost",
-        "send_cost",
-        "holdout_conversion_rate",
-        "incremental_revenue",
-        "uplift_ci_lower",
-        "uplift_ci_upper",
-        "p_value",
-        "roi",
-        "ab_p_value",
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=_result_type(c)) for c in RESULT_COLUMNS})
+    table = pd.DataFrame(rows)
+    # One family per kind of test: every variant-vs-holdout uplift (CUPED p-values), and
+    # every A/B test (one per campaign x segment x offer).
+    method = settings.correction
+    table["p_value_adjusted"] = experiments.adjust_p_values(table["cuped_p_value"], method)
+    table["is_significant_uplift"] = table["p_value_adjusted"] < settings.alpha
+    ab_adjusted = experiments.adjust_p_values([t["ab_p_value"] for t in tests], method)
+    winners = [
+        t["leader"] if adjusted < settings.alpha and not t["has_srm"] else None
+        for t, adjusted in zip(tests, ab_adjusted, strict=True)
     ]
-    table[floats] = table[floats].astype(float)
-    return table
+    table["ab_p_value_adjusted"] = ab_adjusted[table["test"]]
+    table["ab_winner"] = [winners[i] for i in table["test"]]
+    table["is_winner"] = table["ab_winner"] == table["variant"]
+    table["correction_method"] = method
+    table["alpha"] = settings.alpha
+    table["note"] = [_note(row, settings, tests[row.test]) for row in table.itertuples(index=False)]
+    table = table[RESULT_COLUMNS]
+    return table.astype({c: _result_type(c) for c in RESULT_COLUMNS})
+
+
+def _note(row, settings: CampaignSettings, test: dict) -> str | None:
+    """Why a result must not be trusted or why no winner was declared, in plain words."""
+    if row.has_srm:
+        return (
+            f"sample ratio mismatch: the holdout is {row.holdout_share:.1%} of this test, "
+            f"not the configured {settings.holdout_share:.0%} (chi-square p = "
+            f"{row.srm_p_value:.2g}); the split is broken, so no winner is declared and "
+            "the uplift is not trustworthy"
+        )
+    if (
+        test["leader"] is not None
+        and test["ab_p_value"] < settings.alpha
+        and row.ab_p_value_adjusted >= settings.alpha
+    ):
+        return (
+            f"the A/B test is significant alone (p = {test['ab_p_value']:.2g}) but not after "
+            f"the {'Holm' if settings.correction == 'holm' else 'Benjamini-Hochberg'} "
+            f"correction across all tests (adjusted p = {row.ab_p_value_adjusted:.2g}): "
+            "no winner"
+        )
+    return None

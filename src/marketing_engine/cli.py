@@ -118,10 +118,11 @@ def generate_data(
     help="Unit of t_x and T; weeks = days / 7.",
 )
 def fit_clv(path: Path, calibration_end: dt.datetime | None, time_unit: str) -> None:
-    """Fit BG/NBD and Gamma-Gamma to a transactions CSV and print the parameters as JSON."""
+    """Fit BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma to a transactions CSV; print JSON."""
     import duckdb
 
-    from marketing_engine.clv import fit_bgnbd, fit_gamma_gamma, in_units, summary_from_transactions
+    from marketing_engine.clv import fit_gamma_gamma, in_units, summary_from_transactions
+    from marketing_engine.clv_selection import MODELS
 
     con = duckdb.connect()
     try:
@@ -144,7 +145,7 @@ def fit_clv(path: Path, calibration_end: dt.datetime | None, time_unit: str) -> 
     except duckdb.Error as error:
         _fail(f"could not read {path}: {error}")
     x, t_x, t = in_units(summary, time_unit)
-    bgnbd = fit_bgnbd(x, t_x, t)
+    fits = {name: model.fit(x, t_x, t).as_dict() for name, model in MODELS.items()}
     gamma_gamma = fit_gamma_gamma(summary["x"], summary["mean_repeat_value"].fillna(0))
     click.echo(
         json.dumps(
@@ -152,7 +153,7 @@ def fit_clv(path: Path, calibration_end: dt.datetime | None, time_unit: str) -> 
                 "calibration_end": end,
                 "time_unit": time_unit,
                 "customers": len(summary),
-                "bg_nbd": bgnbd.as_dict(),
+                **fits,
                 "gamma_gamma": gamma_gamma.as_dict(),
             },
             indent=2,

@@ -18,12 +18,12 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import asdict, dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
-from scipy.special import expit, gammaln, hyp2f1
+from scipy.special import digamma, expit, gammaln, hyp2f1
 
 from marketing_engine.memo import OneSlotCache
 from marketing_engine.settings import FromConfig
@@ -55,7 +55,7 @@ class GammaGammaParams:
 class Fit:
     """A maximum-likelihood fit: parameters, total log-likelihood, convergence."""
 
-    params: BgNbdParams | GammaGammaParams
+    params: Any  # one of the *Params dataclasses
     log_likelihood: float
     converged: bool
     iterations: int
@@ -90,42 +90,160 @@ def bgnbd_log_likelihood(params: BgNbdParams, x, t_x, T) -> np.ndarray:
     return a1 + a2 + np.logaddexp(a3, a4)
 
 
-def _minimize(negative_ll, start: np.ndarray):
+def _minimize(negative_ll, start: np.ndarray, jac: bool = False):
     with np.errstate(all="ignore"):
         return minimize(
             negative_ll,
             start,
+            jac=jac,
             method="L-BFGS-B",
             bounds=[(-12.0, 12.0)] * len(start),
             options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
         )
 
 
-def fit_bgnbd(x, t_x, T, weights=None) -> Fit:
-    """Fit BG/NBD by maximum likelihood; `weights` counts identical customers."""
+def distinct_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of a 2-d float array (sorted) and each row's index among them.
+
+    Hash-based (pandas groupby), several times faster than np.unique(axis=0).
+    """
+    keys = np.asarray(keys, dtype=float)
+    if not len(keys):
+        return keys.reshape(0, keys.shape[1] if keys.ndim == 2 else 0), np.zeros(0, dtype=int)
+    frame = pd.DataFrame(keys)
+    inverse = frame.groupby(list(frame.columns), sort=True).ngroup().to_numpy()
+    unique = np.empty((int(inverse.max()) + 1, keys.shape[1]))
+    unique[inverse] = keys
+    return unique, inverse
+
+
+def distinct_triples(x, t_x, T) -> tuple[np.ndarray, ...]:
+    """The distinct (x, t_x, T) rows, their counts, and each input row's index among them.
+
+    Every counting model's likelihood and prediction depends on a customer only
+    through (x, t_x, T), so fitting and scoring the distinct triples with
+    weights gives the same figures as one row per customer, far faster.
+    """
+    stacked = np.column_stack([np.asarray(v, dtype=float) for v in (x, t_x, T)])
+    unique, inverse = distinct_rows(stacked)
+    counts = np.bincount(inverse, minlength=len(unique)).astype(float)
+    return unique[:, 0], unique[:, 1], unique[:, 2], counts, inverse
+
+
+def fit_counting_model(
+    name: str,
+    log_likelihood,
+    make_params,
+    scaled: tuple[bool, ...],
+    x,
+    t_x,
+    T,
+    weights=None,
+    gradient=None,
+    start=None,
+) -> Fit:
+    """Maximum likelihood for a purchase-count model on (x, t_x, T), weighted.
+
+    `make_params(*values)` builds the parameter object; parameters flagged in
+    `scaled` are rates in the time unit and are searched relative to the mean T,
+    so the optimizer works on numbers near 1 whatever the unit. Without
+    weights, identical customers are collapsed into weighted distinct triples.
+    `gradient(params, x, t_x, T)`, when given, returns the per-customer
+    derivatives of the log-likelihood (one column per parameter), saving the
+    optimizer its finite differences; `start` (natural parameters, e.g. the
+    calibration fit) is where the search begins instead of 1 x scale.
+    """
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
-    weights = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
-    if not weights.sum() > 0:
+    if weights is None:
+        x, t_x, T, weights, _ = distinct_triples(x, t_x, T)
+    weights = np.asarray(weights, dtype=float)
+    total_weight = float(weights.sum())
+    if not total_weight > 0:
         # Nothing to fit: report it as a non-converged fit, never raise.
-        params = BgNbdParams(1.0, 1.0, 1.0, 1.0)
-        return Fit(params, float("nan"), False, 0, 0, "no customers to fit BG/NBD on")
+        params = make_params(*[1.0] * len(scaled))
+        return Fit(params, float("nan"), False, 0, 0, f"no customers to fit {name} on")
     scale = max(float(np.average(T, weights=weights)), 1e-9)
+    factors = np.array([scale if flag else 1.0 for flag in scaled])
 
     def negative_ll(log_params: np.ndarray) -> float:
-        r, alpha, a, b = np.exp(log_params)
-        ll = bgnbd_log_likelihood(BgNbdParams(r, alpha * scale, a, b), x, t_x, T)
-        value = -float(np.dot(weights, ll)) / weights.sum()
+        params = make_params(*(np.exp(log_params) * factors))
+        value = -float(np.dot(weights, log_likelihood(params, x, t_x, T))) / total_weight
         return value if math.isfinite(value) else 1e300
 
-    result = _minimize(negative_ll, np.zeros(4))
-    r, alpha, a, b = np.exp(result.x)
-    params = BgNbdParams(float(r), float(alpha * scale), float(a), float(b))
-    total = float(np.dot(weights, bgnbd_log_likelihood(params, x, t_x, T)))
+    def negative_ll_and_gradient(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+        natural = np.exp(log_params) * factors
+        params = make_params(*natural)
+        value = -float(np.dot(weights, log_likelihood(params, x, t_x, T))) / total_weight
+        # d/d log(theta) = theta d/d theta
+        slope = -(weights @ gradient(params, x, t_x, T)) * natural / total_weight
+        if not (math.isfinite(value) and np.all(np.isfinite(slope))):
+            return 1e300, np.zeros(len(scaled))
+        return value, slope
+
+    begin = np.zeros(len(scaled))
+    if start is not None and np.all(np.asarray(start, dtype=float) > 0):
+        begin = np.clip(np.log(np.asarray(start, dtype=float) / factors), -8.0, 8.0)
+    if gradient is None:
+        result = _minimize(negative_ll, begin)
+    else:
+        result = _minimize(negative_ll_and_gradient, begin, jac=True)
+    params = make_params(*(float(v) for v in np.exp(result.x) * factors))
+    total = float(np.dot(weights, log_likelihood(params, x, t_x, T)))
     message = str(result.message)
     if not np.any(x > 0):
-        message = "no repeat purchases: BG/NBD is not identifiable"
+        message = f"no repeat purchases: {name} is not identifiable"
     converged = _converged(result, total) and bool(np.any(x > 0))
-    return Fit(params, total, converged, int(result.nit), int(weights.sum()), message)
+    return Fit(params, total, converged, int(result.nit), round(total_weight), message)
+
+
+def bgnbd_gradient(params: BgNbdParams, x, t_x, T) -> np.ndarray:
+    """Per-customer derivatives of bgnbd_log_likelihood by r, alpha, a, b (columns)."""
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    share_dead = _share_dead(
+        -(r + x) * np.log(alpha + T),
+        np.where(
+            x > 0,
+            np.log(a) - np.log(b + np.maximum(x, 1) - 1) - (r + x) * np.log(alpha + t_x),
+            -np.inf,
+        ),
+    )
+    return _nbd_gradient(params, x, t_x, T, share_dead, b + x, a + b + x, b + np.maximum(x, 1) - 1)
+
+
+def _share_dead(alive: np.ndarray, dead: np.ndarray) -> np.ndarray:
+    """exp(dead) / (exp(alive) + exp(dead)), the weight of the dropped-out term."""
+    return expit(dead - alive)
+
+
+def _nbd_gradient(params, x, t_x, T, share_dead, b_x, a_b_x, b_dead) -> np.ndarray:
+    """Gradient shared by BG/NBD and MBG/NBD; they differ in the beta terms' offsets:
+    gammaln(b_x) - gammaln(a_b_x) in the likelihood and -log(b_dead) in the dead term."""
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    share_alive = 1 - share_dead
+    log_alive, log_dead = np.log(alpha + T), np.log(alpha + t_x)
+    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - share_alive * log_alive
+    d_r -= share_dead * np.where(share_dead > 0, log_dead, 0.0)
+    d_alpha = r / alpha - (r + x) * (share_alive / (alpha + T) + share_dead / (alpha + t_x))
+    d_a = digamma(a + b) - digamma(a_b_x) + share_dead / a
+    d_b = digamma(a + b) + digamma(b_x) - digamma(b) - digamma(a_b_x) - share_dead / b_dead
+    return np.column_stack([d_r, d_alpha, d_a, d_b])
+
+
+def fit_bgnbd(x, t_x, T, weights=None, start=None) -> Fit:
+    """Fit BG/NBD by maximum likelihood; `weights` counts identical customers."""
+    return fit_counting_model(
+        "BG/NBD",
+        bgnbd_log_likelihood,
+        BgNbdParams,
+        (False, True, False, False),
+        x,
+        t_x,
+        T,
+        weights,
+        gradient=bgnbd_gradient,
+        start=start,
+    )
 
 
 def _converged(result, log_likelihood: float) -> bool:
@@ -150,8 +268,16 @@ def p_alive(params: BgNbdParams, x, t_x, T) -> np.ndarray:
 
 def expected_purchases(params: BgNbdParams, t, x, t_x, T) -> np.ndarray:
     """Expected purchases in the next `t` time units given (x, t_x, T)."""
+    return purchases_if_alive(params, t, x, T) * p_alive(params, x, t_x, T)
+
+
+def purchases_if_alive(params: BgNbdParams, t, x, T) -> np.ndarray:
+    """Expected purchases in the next `t` time units for a customer alive at T.
+
+    Depends on (x, T) only, not on t_x: scoring computes it once per distinct pair.
+    """
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
-    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    x, T = np.asarray(x, dtype=float), np.asarray(T, dtype=float)
     t = np.asarray(t, dtype=float)
     z = t / (alpha + T + t)
     # Euler transform: ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z)
@@ -160,8 +286,7 @@ def expected_purchases(params: BgNbdParams, t, x, t_x, T) -> np.ndarray:
     tail = np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, c, z)
     if abs(a - 1) < 1e-9:  # the a -> 1 limit of (1 - tail)/(a - 1)
         a = 1 + 1e-9
-    first = (a + b + x - 1) / (a - 1) * (1 - tail)
-    return first * p_alive(params, x, t_x, T)
+    return (a + b + x - 1) / (a - 1) * (1 - tail)
 
 
 def expected_next_purchase_days(params: BgNbdParams, x, T, unit_days: float) -> np.ndarray:
@@ -195,13 +320,24 @@ def fit_gamma_gamma(x, m) -> Fit:
     x, m = x[keep], m[keep]
     scale = max(float(m.mean()), 1e-9) if m.size else 1.0
 
-    def negative_ll(log_params: np.ndarray) -> float:
-        p, q, v = np.exp(log_params)
-        ll = gamma_gamma_log_likelihood(GammaGammaParams(p, q, v * scale), x, m)
-        value = -float(ll.mean()) if ll.size else 1e300
-        return value if math.isfinite(value) else 1e300
+    log_m, log_x = np.log(m), np.log(x)
 
-    result = _minimize(negative_ll, np.array([0.0, 1.0, 0.0]))
+    def negative_ll(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+        p, q, v = np.exp(log_params) * np.array([1.0, 1.0, scale])
+        ll = gamma_gamma_log_likelihood(GammaGammaParams(p, q, v), x, m)
+        value = -float(ll.mean()) if ll.size else 1e300
+        if not math.isfinite(value) or not ll.size:
+            return 1e300, np.zeros(3)
+        log_total = np.log(x * m + v)
+        shared = digamma(p * x + q)
+        d_p = x * (shared - digamma(p * x) + log_m + log_x - log_total)
+        d_q = shared - digamma(q) + np.log(v) - log_total
+        d_v = q / v - (p * x + q) / (x * m + v)
+        # per log-parameter: theta x d/d theta, averaged and negated
+        slope = -np.array([d_p.mean() * p, d_q.mean() * q, d_v.mean() * v])
+        return value, slope
+
+    result = _minimize(negative_ll, np.array([0.0, 1.0, 0.0]), jac=True)
     p, q, v = np.exp(result.x)
     params = GammaGammaParams(float(p), float(q), float(v * scale))
     total = float(gamma_gamma_log_likelihood(params, x, m).sum())
@@ -307,52 +443,78 @@ def _scores_frame(summary, alive, purchases, value, settings) -> pd.DataFrame:
 _SCORE_CACHE = OneSlotCache()
 
 
-def score(summary: pd.DataFrame, settings: ClvSettings) -> tuple[pd.DataFrame, list[dict]]:
-    """Fit both models on `summary` and score every customer.
+def score(
+    summary: pd.DataFrame, settings: ClvSettings, model: str = "bg_nbd", start=None
+) -> tuple[pd.DataFrame, list[dict]]:
+    """Fit `model` (bg_nbd, mbg_nbd or pareto_nbd) and Gamma-Gamma on `summary`; score everyone.
 
     summary columns: customer_id, x, t_x_days, t_days, mean_repeat_value,
     first_value. Returns the per-customer scores and one parameter row per model.
+    `start`: parameters to start the search from (the calibration fit).
     Memoized: the scores and parameters models of one build share the fit.
     """
-    return _SCORE_CACHE.get_or_compute(summary, settings, lambda: _score(summary, settings))
+    start = None if start is None else tuple(float(v) for v in start)
+    return _SCORE_CACHE.get_or_compute(
+        summary, (settings, model, start), lambda: _score(summary, settings, model, start)
+    )
 
 
-def _score(summary: pd.DataFrame, settings: ClvSettings) -> tuple[pd.DataFrame, list[dict]]:
+def _score(
+    summary: pd.DataFrame, settings: ClvSettings, model_name: str, start
+) -> tuple[pd.DataFrame, list[dict]]:
+    from marketing_engine.clv_selection import MODELS
+
+    if model_name not in MODELS:
+        raise ValueError(f"unknown CLV model {model_name!r}: use one of {sorted(MODELS)}")
+    model = MODELS[model_name]
     unit_days = DAYS_PER[settings.time_unit]
     x, t_x, T = in_units(summary, settings.time_unit)
     m = summary["mean_repeat_value"].fillna(0).to_numpy(float)
-    bgnbd = fit_bgnbd(x, t_x, T)
+    # Everything but the spend depends on (x, t_x, T) only: fit and score the
+    # distinct triples, then map back to customers.
+    ux, ut_x, uT, weights, inverse = distinct_triples(x, t_x, T)
+    counts = model.fit(ux, ut_x, uT, weights, start=start)
     gamma_gamma = fit_gamma_gamma(x, m)
     parameters = [
-        _parameter_row("bg_nbd", bgnbd, settings),
+        _parameter_row(model_name, counts, settings),
         _parameter_row("gamma_gamma", gamma_gamma, settings),
     ]
-    if not (bgnbd.converged and gamma_gamma.converged):
+    if not (counts.converged and gamma_gamma.converged):
         warnings.warn(
-            "CLV fit did not converge (BG/NBD: "
-            f"{bgnbd.message}; Gamma-Gamma: {gamma_gamma.message}); "
+            f"CLV fit did not converge ({model.label}: "
+            f"{counts.message}; Gamma-Gamma: {gamma_gamma.message}); "
             "using the rule-based fallback scores.",
             RuntimeWarning,
             stacklevel=2,
         )
         return rule_based_scores(summary, settings), parameters
-    alive = p_alive(bgnbd.params, x, t_x, T)
+    params = counts.params
+    alive_triples = model.p_alive(params, ux, ut_x, uT)
+    alive = alive_triples[inverse]
+    # Purchases if alive depend on (x, T) only: once per distinct pair and horizon.
+    pairs, pair_of_triple = distinct_rows(np.column_stack([ux, uT]))
+
+    def expected(horizon: float) -> np.ndarray:
+        """Expected purchases in `horizon` time units, per triple."""
+        if_alive = model.purchases_if_alive(params, horizon, pairs[:, 0], pairs[:, 1])
+        return if_alive[pair_of_triple] * alive_triples
+
     horizons = np.array([30, 90, 365]) / unit_days
-    purchases = np.column_stack([expected_purchases(bgnbd.params, h, x, t_x, T) for h in horizons])
+    purchases = np.column_stack([expected(h)[inverse] for h in horizons])
     value = expected_order_value(gamma_gamma.params, x, m)
     frame = _scores_frame(summary, alive, purchases, value, settings)
-    frame["clv_12_months"] = discounted_clv(
-        bgnbd.params,
-        value,
-        x,
-        t_x,
-        T,
-        settings.clv_months,
-        settings.monthly_discount_rate,
-        unit_days,
-    )
-    frame["days_to_next_purchase"] = expected_next_purchase_days(bgnbd.params, x, T, unit_days)
-    frame["model"] = "bg_nbd_gamma_gamma"
+    # Discounted CLV = sum over months of (purchases in the month x value) / (1 + rate)^month:
+    # the purchase part is a per-triple weight, so value multiplies it once.
+    monthly = np.zeros(len(ux))
+    previous = np.zeros(len(ux))
+    for month in range(1, settings.clv_months + 1):
+        horizon = month * DAYS_PER_MONTH / unit_days
+        cumulative = expected(horizon)
+        monthly += (cumulative - previous) / (1 + settings.monthly_discount_rate) ** month
+        previous = cumulative
+    frame["clv_12_months"] = monthly[inverse] * value
+    frame["days_to_next_purchase"] = expected_next_purchase_days(params, x, T, unit_days)
+    frame["model"] = f"{model_name}_gamma_gamma"
     return frame, parameters
 
 
@@ -380,24 +542,33 @@ HOLDOUT_COLUMNS = {
 }
 
 
-def holdout_validation(calibration: pd.DataFrame, settings: ClvSettings) -> pd.DataFrame:
+def holdout_validation(
+    calibration: pd.DataFrame, settings: ClvSettings, model: str = "bg_nbd"
+) -> pd.DataFrame:
     """Predicted vs actual holdout repeat purchases by calibration purchase count.
 
     calibration: the summary columns plus holdout_purchases and holdout_days.
     One row per calibration x (0..6, then '7+') and an 'all' row; MAE and
-    correlation are per customer within the row.
+    correlation are per customer within the row. `model` is the counting model
+    fitted on the calibration period (the one clv_selection chose).
     """
+    from marketing_engine.clv_selection import MODELS, predict
+
+    counting = MODELS[model]
     x, t_x, T = in_units(calibration, settings.time_unit)
-    fit = fit_bgnbd(x, t_x, T)
+    ux, ut_x, uT, weights, _ = distinct_triples(x, t_x, T)
+    fit = counting.fit(ux, ut_x, uT, weights)
     if fit.n_customers == 0:
         warnings.warn(
             f"CLV holdout validation is empty: {fit.message} in the calibration period.",
             RuntimeWarning,
             stacklevel=2,
         )
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in HOLDOUT_COLUMNS.items()})
+        frame = pd.DataFrame({c: pd.Series(dtype=t) for c, t in HOLDOUT_COLUMNS.items()})
+        return frame.assign(model=pd.Series(dtype="string"))
     horizon = calibration["holdout_days"].to_numpy(float) / DAYS_PER[settings.time_unit]
-    predicted = expected_purchases(fit.params, horizon, x, t_x, T)
+    # A fit that did not converge has no valid prediction (it may sit where 2F1 is NaN).
+    predicted = predict(counting, fit, horizon, x, t_x, T) if fit.converged else np.nan + x
     actual = calibration["holdout_purchases"].to_numpy(float)
     frame = pd.DataFrame({"x": x, "predicted": predicted, "actual": actual})
     frame["group"] = np.where(frame["x"] >= 7, "7+", frame["x"].astype(int).astype(str))
@@ -418,7 +589,8 @@ def holdout_validation(calibration: pd.DataFrame, settings: ClvSettings) -> pd.D
                 "is_converged": fit.converged,
             }
         )
-    return pd.DataFrame(rows).astype(HOLDOUT_COLUMNS)
+    table = pd.DataFrame(rows).astype(HOLDOUT_COLUMNS)
+    return table.assign(model=pd.Series([model] * len(table), dtype="string"))
 
 
 SUMMARY_SQL = """

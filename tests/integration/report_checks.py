@@ -144,6 +144,102 @@ def _named(sql: str, column: str) -> Callable[[duckdb.DuckDBPyConnection], objec
     return query
 
 
+# CLV holdout, recomputed from fct_orders: calibration customers are those with an
+# order on or before calibration_end; their holdout purchases are distinct order days
+# after it and before as_of_date. Only the predictions come from the model.
+CLV_PERIOD = "select max(calibration_end) as calibration_end, max(as_of_date) as as_of_date "
+CLV_PERIOD += "from marts.clv_model_comparison"
+CLV_HOLDOUT = f"""
+    with period as ({CLV_PERIOD}),
+    calibration as (
+        select customer_id from marts.fct_orders, period
+        where order_date <= period.calibration_end group by customer_id
+    ),
+    holdout as (
+        select customer_id, count(distinct order_date) as purchases
+        from marts.fct_orders, period
+        where order_date > period.calibration_end and order_date < period.as_of_date
+        group by customer_id
+    )
+    select calibration.customer_id, coalesce(holdout.purchases, 0) as actual
+    from calibration left join holdout on calibration.customer_id = holdout.customer_id
+"""
+CLV_ERRORS = f"""
+    select avg(abs(predictions.predicted_purchases - holdout.actual)) as mae,
+           avg(predictions.predicted_purchases) as mean_predicted,
+           avg(holdout.actual) as mean_actual,
+           count(*) as customers
+    from ({CLV_HOLDOUT}) as holdout
+    inner join marts.clv_holdout_predictions as predictions
+        on holdout.customer_id = predictions.customer_id
+"""
+CLV_BY_MAE = """
+    select model_label, holdout_mae from marts.clv_model_comparison
+    where is_converged and holdout_mae is not null order by holdout_mae, model
+"""
+SRM_ALPHA = 0.001  # campaigns.srm_alpha default
+ALPHA = 0.05  # campaigns.alpha default
+TEST_KEYS = "campaign_id, segment_name, offer_id"
+
+
+def _clv_ranked(position: int, column: str) -> Callable[[duckdb.DuckDBPyConnection], object]:
+    def query(con: duckdb.DuckDBPyConnection) -> object:
+        rows = con.execute(CLV_BY_MAE).fetchall()
+        return rows[position][column] if len(rows) > position else None
+
+    return query
+
+
+def _srm_tests(con: duckdb.DuckDBPyConnection) -> int:
+    """Tests whose holdout / treated split fails a chi-square test against the 10% share."""
+    share = 0.10  # campaigns.holdout_share default
+    rows = con.execute(
+        f"""select count(*) filter (where is_holdout), count(*) filter (where not is_holdout)
+            from marts.campaign_outcomes group by {TEST_KEYS}
+            having count(*) filter (where not is_holdout) > 0"""
+    ).fetchall()
+    flagged = 0
+    for holdout, treated in rows:
+        total = holdout + treated
+        expected = (share * total, (1 - share) * total)
+        statistic = sum((o - e) ** 2 / e for o, e in zip((holdout, treated), expected, strict=True))
+        flagged += math.erfc(math.sqrt(statistic / 2)) < SRM_ALPHA
+    return flagged
+
+
+def _holm_count(p_values: list[float]) -> int:
+    """How many p-values a Holm step-down at ALPHA rejects (written out, not imported)."""
+    ordered = sorted(p for p in p_values if p is not None and not math.isnan(p))
+    rejected = 0
+    for rank, p in enumerate(ordered):
+        if p * (len(ordered) - rank) >= ALPHA:
+            break
+        rejected += 1
+    return rejected
+
+
+def _uplifts_after_holm(con: duckdb.DuckDBPyConnection) -> int:
+    return _holm_count(
+        [p for (p,) in con.execute("select cuped_p_value from marts.campaign_results").fetchall()]
+    )
+
+
+def _ab_winners_after_holm(con: duckdb.DuckDBPyConnection) -> int:
+    """Holm over one A/B p-value per test; tests with a sample-ratio mismatch never win."""
+    rows = con.execute(
+        f"select max(ab_p_value), bool_or(has_srm) from marts.campaign_results group by {TEST_KEYS}"
+    ).fetchall()
+    ordered = sorted(
+        ((p, srm) for p, srm in rows if p is not None and not math.isnan(p)), key=lambda r: r[0]
+    )
+    winners = 0
+    for rank, (p, srm) in enumerate(ordered):
+        if p * (len(ordered) - rank) >= ALPHA:
+            break
+        winners += not srm
+    return winners
+
+
 # (mart, column) -> independent query. A figure without an entry is a problem.
 INDEPENDENT: dict[tuple[str, str], Callable[[duckdb.DuckDBPyConnection], object]] = {
     ("rpt_customer_kpis", "customers"): _one("select count(*) from marts.dim_customers"),
@@ -272,6 +368,41 @@ INDEPENDENT: dict[tuple[str, str], Callable[[duckdb.DuckDBPyConnection], object]
         f"select antecedent_category || ' -> ' || consequent_category from ({TOP_RULE})"
     ),
     ("rpt_campaign_kpis", "top_cross_sell_lift"): _named(TOP_RULE, "lift"),
+    ("rpt_clv_kpis", "chosen_model_label"): _clv_ranked(0, 0),
+    ("rpt_clv_kpis", "runner_up_model_label"): _clv_ranked(1, 0),
+    ("rpt_clv_kpis", "runner_up_holdout_mae"): _clv_ranked(1, 1),
+    ("rpt_clv_kpis", "models_compared"): _one(
+        "select count(distinct model) from marts.clv_model_comparison"
+    ),
+    ("rpt_clv_kpis", "holdout_days"): _one(
+        f"select datediff('day', calibration_end, as_of_date) - 1 from ({CLV_PERIOD})"
+    ),
+    ("rpt_clv_kpis", "calibration_customers"): _named(CLV_ERRORS, "customers"),
+    ("rpt_clv_kpis", "chosen_holdout_mae"): _named(CLV_ERRORS, "mae"),
+    ("rpt_clv_kpis", "chosen_mean_predicted"): _named(CLV_ERRORS, "mean_predicted"),
+    ("rpt_clv_kpis", "chosen_mean_actual"): _named(CLV_ERRORS, "mean_actual"),
+    ("rpt_experiment_kpis", "tests"): _one(
+        f"""select count(*) from (select {TEST_KEYS} from marts.campaign_outcomes
+            group by {TEST_KEYS} having count(*) filter (where not is_holdout) > 0)"""
+    ),
+    ("rpt_experiment_kpis", "tests_with_srm"): _srm_tests,
+    ("rpt_experiment_kpis", "uplift_tests"): _one(
+        f"""select count(*) from (select distinct {TEST_KEYS}, variant
+            from marts.campaign_outcomes where not is_holdout)"""
+    ),
+    ("rpt_experiment_kpis", "uplifts_significant_unadjusted"): _one(
+        f"select count(*) from marts.campaign_results where cuped_p_value < {ALPHA}"
+    ),
+    ("rpt_experiment_kpis", "uplifts_significant_adjusted"): _uplifts_after_holm,
+    ("rpt_experiment_kpis", "correction_label"): _one(
+        "select max(case correction_method when 'holm' then 'Holm' "
+        "else 'Benjamini-Hochberg' end) from marts.campaign_results"
+    ),
+    ("rpt_experiment_kpis", "ab_significant_unadjusted"): _one(
+        f"""select count(*) from (select {TEST_KEYS} from marts.campaign_results
+            group by {TEST_KEYS} having max(ab_p_value) < {ALPHA})"""
+    ),
+    ("rpt_experiment_kpis", "ab_winners"): _ab_winners_after_holm,
     ("rpt_message_kpis", "messages"): _one("select count(*) from marts.marketing_messages"),
     ("rpt_message_kpis", "model_messages"): _one(
         "select count(*) from marts.marketing_messages where generator <> 'template'"

@@ -89,3 +89,20 @@ def test_zero_value_lines_are_quarantined_with_a_reason(cdnow):
     ).fetchall()
     assert len(reasons) == zero
     assert all("price" in reason for (reason,) in reasons)
+
+
+def test_every_clv_model_converges_on_cdnow_and_the_best_holdout_wins(cdnow):
+    con = duckdb.connect(str(cdnow / "build.duckdb"), read_only=True)
+    comparison = con.execute(
+        "select model, is_converged, holdout_mae, holdout_bias, is_chosen, calibration_customers "
+        "from marts.clv_model_comparison order by holdout_mae"
+    ).df()
+    assert len(comparison) == 3 and comparison["is_converged"].all()
+    assert comparison["is_chosen"].tolist() == [True, False, False]
+    # The calibration base: every customer with a valid order before the 180-day holdout.
+    lines = _valid_lines(cdnow)
+    as_of = max(lines["order_date"]) + pd.Timedelta(days=1)
+    end = pd.Timestamp(as_of) - pd.Timedelta(days=181)
+    first = lines.groupby("customer_id")["order_date"].min()
+    assert (comparison["calibration_customers"] == int((pd.to_datetime(first) <= end).sum())).all()
+    assert (comparison["holdout_mae"] > 0).all()

@@ -237,3 +237,83 @@ def test_forecast_tables_are_filled_and_honest(warehouse):
         "select count(*) from marts.forecast_backtest where is_best group by horizon_months"
     ).fetchall()
     assert all(count == 1 for (count,) in best_per_horizon)
+
+
+def test_the_clv_model_with_the_lowest_holdout_mae_scores_the_customers(warehouse):
+    comparison = warehouse.execute(
+        "select model, is_converged, holdout_mae, is_chosen from marts.clv_model_comparison"
+    ).df()
+    assert set(comparison["model"]) == {"bg_nbd", "mbg_nbd", "pareto_nbd"}
+    assert comparison["is_converged"].all() and comparison["is_chosen"].sum() == 1
+    chosen = comparison.loc[comparison["holdout_mae"].idxmin(), "model"]
+    assert comparison.loc[comparison["is_chosen"], "model"].item() == chosen
+    used = warehouse.execute("select distinct model from marts.customer_lifetime_value").df()
+    assert list(used["model"]) == [f"{chosen}_gamma_gamma"]
+    parameters = warehouse.execute("select model from marts.clv_model_parameters").df()
+    assert set(parameters["model"]) == {chosen, "gamma_gamma"}
+    # Actual holdout purchases, recomputed from fct_orders: distinct order days after
+    # calibration_end and before as_of_date, for customers who bought by calibration_end.
+    mismatches = warehouse.execute(
+        """
+        with period as (
+            select max(calibration_end) as calibration_end, max(as_of_date) as as_of_date
+            from marts.clv_model_comparison
+        ),
+        actual as (
+            select orders.customer_id,
+                   count(distinct case when orders.order_date > period.calibration_end
+                                       and orders.order_date < period.as_of_date
+                                       then orders.order_date end) as purchases,
+                   min(orders.order_date) as first_order
+            from marts.fct_orders as orders cross join period
+            group by orders.customer_id
+        )
+        select count(*) from actual
+        cross join period
+        full join marts.clv_holdout_predictions as predictions
+            on actual.customer_id = predictions.customer_id
+        where (actual.first_order <= period.calibration_end
+               or predictions.customer_id is not null)
+          and (predictions.holdout_purchases is distinct from actual.purchases)
+        """
+    ).fetchone()[0]
+    assert mismatches == 0
+
+
+def test_sample_ratio_checks_match_an_independent_chi_square(warehouse):
+    from scipy import stats
+
+    tests = warehouse.execute(
+        """select campaign_id, segment_name, offer_id,
+                  count(*) filter (where is_holdout) as holdout,
+                  count(*) filter (where not is_holdout) as treated
+           from marts.campaign_outcomes group by all
+           having count(*) filter (where not is_holdout) > 0"""
+    ).df()
+    assert len(tests)
+    shown = warehouse.execute(
+        "select distinct campaign_id, segment_name, offer_id, srm_p_value "
+        "from marts.campaign_results"
+    ).df()
+    merged = tests.merge(shown, on=["campaign_id", "segment_name", "offer_id"])
+    assert len(merged) == len(tests) == len(shown)
+    total = merged["holdout"] + merged["treated"]
+    expected = stats.chisquare(
+        [merged["holdout"], merged["treated"]], [0.1 * total, 0.9 * total], axis=0
+    ).pvalue
+    assert merged["srm_p_value"].to_numpy() == pytest.approx(expected, rel=1e-9)
+
+
+def test_an_unchanged_rebuild_adds_no_backtest_history_row(sample_build, warehouse, tmp_path):
+    before = warehouse.execute(
+        "select as_of_date, model, holdout_mae from marts.clv_backtest_history"
+    ).fetchall()
+    assert len(before) == 1
+    shutil.copy(sample_build / "build.duckdb", tmp_path / "build.duckdb")
+    result = run_cli(tmp_path, "build", "--select", "+clv_backtest_history", "--no-publish")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    with duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True) as con:
+        after = con.execute(
+            "select as_of_date, model, holdout_mae from marts.clv_backtest_history"
+        ).fetchall()
+    assert after == before

@@ -457,3 +457,35 @@ def test_a_compile_error_before_any_node_ran_is_the_summarys_error_line(tmp_path
     lines = render(summary)
     assert lines[lines.index("  Errors:") + 1].endswith("has a header but no data rows.")
     assert error_from_output(["07:12:01  Running with dbt=1.11.0\n"]) is None
+
+
+def test_clv_model_choice_and_sample_ratio_mismatch_are_told():
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute(
+        "create table marts.clv_model_comparison as select * from (values "
+        "('bg_nbd', 'BG/NBD', true, true, 'not chosen by holdout (no calibration customers): "
+        "BG/NBD is used by default', null), "
+        "('pareto_nbd', 'Pareto/NBD', false, false, null, 'ABNORMAL_TERMINATION')) "
+        "as t(model, model_label, is_chosen, is_converged, note, message)"
+    )
+    con.execute(
+        "create table marts.campaign_results as select * from (values "
+        "('CMP1', 'Champions', 'OFR1', 0.3, 1e-9, true), "
+        "('CMP1', 'Lost', 'OFR1', 0.1, 0.8, false)) "
+        "as t(campaign_id, segment_name, offer_id, holdout_share, srm_p_value, has_srm)"
+    )
+    degraded, notes = degraded_results(con, "http://ollama.example:11434")
+    assert any(
+        line.startswith("CLV model choice: not chosen by holdout (no calibration customers)")
+        for line in degraded
+    )
+    assert any("Pareto/NBD fit on the calibration period did not converge" in n for n in notes)
+    srm = [line for line in degraded if "sample-ratio mismatch" in line]
+    assert len(srm) == 1 and "CMP1 / Champions / OFR1" in srm[0] and "30.0%" in srm[0]
+    con.execute(
+        "update marts.clv_model_comparison set note = 'chosen by the lowest MAE' where is_chosen"
+    )
+    degraded, notes = degraded_results(con, "http://ollama.example:11434")
+    assert not any(line.startswith("CLV model choice") for line in degraded)
+    assert "CLV model: BG/NBD chosen by the lowest MAE." in notes

@@ -81,6 +81,10 @@ def test_fit_clv_command_prints_the_fit_as_json(cdnow, tmp_path):
     fitted = json.loads(result.output)
     assert fitted["bg_nbd"]["r"] == pytest.approx(0.243, rel=0.005)
     assert fitted["gamma_gamma"]["p"] == pytest.approx(6.25, rel=0.005)
+    # Pareto/NBD: Fader, Hardie and Lee (2005), "A note on implementing the Pareto/NBD
+    # model in MATLAB", on the same data.
+    assert fitted["pareto_nbd"]["s"] == pytest.approx(0.606, rel=0.005)
+    assert fitted["mbg_nbd"]["converged"]
     days = CliRunner().invoke(
         main,
         [
@@ -222,6 +226,7 @@ def test_holdout_validation_with_an_empty_calibration_is_an_empty_typed_table():
         "mae": "float64",
         "correlation": "float64",
         "is_converged": "bool",
+        "model": "string",
     }
 
 

@@ -1,7 +1,9 @@
 """One row per campaign x segment x offer x message variant: rates, revenue, cost,
-incremental revenue vs holdout with a 95% interval and p-value, ROI, A/B winner."""
+incremental revenue vs holdout with a 95% interval and p-value, ROI, sample-ratio check,
+minimum detectable effects, CUPED estimate (pre-period revenue as covariate), p-values
+corrected across tests, and the A/B winner (only when the corrected test says so)."""
 
-from marketing_engine.campaigns import CampaignSettings, results
+from marketing_engine.campaigns import CampaignSettings, pre_period_revenue, results
 
 
 def model(dbt, session):
@@ -9,4 +11,10 @@ def model(dbt, session):
     settings = CampaignSettings.from_mapping(dbt.config.get("campaigns"))
     outcomes = dbt.ref("campaign_outcomes").df()
     offers = dbt.ref("stg_shop__offers").project("offer_id, discount_pct::double as pct").df()
-    return results(outcomes, offers.set_index("offer_id")["pct"], settings)
+    orders = (
+        dbt.ref("fct_orders")
+        .project("customer_id, order_date, net_revenue::double as revenue")
+        .df()
+    )
+    pre_revenue = pre_period_revenue(outcomes, orders, settings.pre_period_days)
+    return results(outcomes, offers.set_index("offer_id")["pct"], settings, pre_revenue)

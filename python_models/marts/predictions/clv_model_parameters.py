@@ -1,8 +1,10 @@
-"""One row per fitted model (bg_nbd, gamma_gamma): parameters, log-likelihood, convergence."""
+"""One row per fitted model (the chosen counting model, gamma_gamma): parameters,
+log-likelihood, convergence."""
 
 import pandas as pd
 
 from marketing_engine.clv import ClvSettings, score
+from marketing_engine.clv_selection import chosen_model, chosen_start
 
 
 def model(dbt, session):
@@ -11,7 +13,9 @@ def model(dbt, session):
     summary = dbt.ref("int_customers_clv_summary").df().sort_values("customer_id")
     # Built after the scores, so the in-process fit they made is reused.
     scored = dbt.ref("customer_lifetime_value").df()
-    _, parameters = score(summary.reset_index(drop=True), settings)
+    comparison = dbt.ref("clv_model_comparison").df()
+    chosen, start = chosen_model(comparison), chosen_start(comparison)
+    _, parameters = score(summary.reset_index(drop=True), settings, chosen, start)
     table = pd.DataFrame(parameters)
     table["scored_customers"] = len(scored)
     table["fit_date"] = pd.Timestamp(summary["as_of_date"].iloc[0]).date() if len(summary) else None

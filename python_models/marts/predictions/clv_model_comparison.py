@@ -1,0 +1,20 @@
+"""One row per customer-base model (BG/NBD, MBG/NBD, Pareto/NBD) fitted on the calibration
+period: parameters, log-likelihood, holdout MAE, bias, RMSE and the chosen flag."""
+
+import pandas as pd
+
+from marketing_engine.clv import ClvSettings
+from marketing_engine.clv_selection import compare
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    settings = ClvSettings.from_mapping(dbt.config.get("clv"))
+    calibration = dbt.ref("int_customers_clv_calibration").df()
+    as_of = dbt.ref("int_reference_date").df()["as_of_date"]
+    table = compare(calibration, settings).table
+    table["calibration_end"] = (
+        pd.Timestamp(calibration["calibration_end"].iloc[0]).date() if len(calibration) else None
+    )
+    table["as_of_date"] = pd.Timestamp(as_of.iloc[0]).date() if len(as_of) else None
+    return table
