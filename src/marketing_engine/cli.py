@@ -178,8 +178,17 @@ def fit_clv(path: Path, calibration_end: dt.datetime | None, time_unit: str) -> 
     show_default=True,
     help="Publish the marts to the serving file when every test passes.",
 )
+@click.option(
+    "--parquet",
+    is_flag=True,
+    help="Also write one Parquet file per mart beside the serving file when publishing.",
+)
 def build(
-    raw_data_dir: Path | None, as_of_date: dt.datetime | None, selector: str | None, publish: bool
+    raw_data_dir: Path | None,
+    as_of_date: dt.datetime | None,
+    selector: str | None,
+    publish: bool,
+    parquet: bool,
 ) -> None:
     """Run `dbt build` into the working file, then publish the marts atomically.
 
@@ -242,7 +251,7 @@ def build(
             "serving warehouse; run `marketing-engine build` without --select to publish."
         )
     elif publish:
-        _publish(project, build_db, serving_db_path(project))
+        _publish(project, build_db, serving_db_path(project), parquet)
 
 
 def _summarize_build(
@@ -344,8 +353,13 @@ def export(out_dir: Path, db: Path | None) -> None:
 
 
 @main.command("publish")
-def publish_command() -> None:
-    """Publish the marts of the last build to the serving file (and Parquet), atomically.
+@click.option(
+    "--parquet",
+    is_flag=True,
+    help="Also write one Parquet file per mart to <serving file>_parquet/.",
+)
+def publish_command(parquet: bool) -> None:
+    """Publish the marts of the last build to the serving file (Parquet on request), atomically.
 
     Refuses (exit 1, serving file untouched) a build that failed, was partial
     (--select), did not finish, or was changed after `marketing-engine build`.
@@ -353,16 +367,18 @@ def publish_command() -> None:
     from marketing_engine.pipeline import build_db_path, project_dir, serving_db_path
 
     project = project_dir()
-    _publish(project, build_db_path(project), serving_db_path(project))
+    _publish(project, build_db_path(project), serving_db_path(project), parquet)
 
 
-def _publish(project: Path, build_db: Path, serving_db: Path) -> None:
+def _publish(project: Path, build_db: Path, serving_db: Path, parquet: bool = False) -> None:
     from marketing_engine.build_status import PublishRefused
     from marketing_engine.pipeline import target_path
     from marketing_engine.publish import PublishConfigError, publish
 
     try:
-        result = publish(build_db, serving_db, target_path(project) / "manifest.json")
+        result = publish(
+            build_db, serving_db, target_path(project) / "manifest.json", parquet=parquet
+        )
     except PublishRefused as error:
         _fail(f"not published; the serving warehouse was not changed: {error}")
     except (FileNotFoundError, PublishConfigError, duckdb_error()) as error:
@@ -373,9 +389,10 @@ def _publish(project: Path, build_db: Path, serving_db: Path) -> None:
             "the same across publishes), or set MARKETING_ENGINE_PII_KEY instead.",
             err=True,
         )
+    parquet_note = f" and {result.parquet_dir}/" if result.parquet_dir else ""
     click.echo(
-        f"published {len(result.tables)} tables to {result.serving_db} "
-        f"and {result.parquet_dir}/ ({len(result.hashed_columns)} PII columns hashed; "
+        f"published {len(result.tables)} tables to {result.serving_db}{parquet_note} "
+        f"({len(result.hashed_columns)} PII columns hashed; "
         f"DuckDB storage version {result.storage_version})"
     )
 
