@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -69,6 +70,13 @@ def main() -> None:
     show_default=True,
     help="Add a handful of bad rows (duplicates, bad dates, unknown customer).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=lambda: min(4, os.cpu_count() or 1),
+    show_default="CPUs, at most 4",
+    help="Processes simulating blocks of customers; the output bytes do not depend on it.",
+)
 def generate_data(
     customers: int,
     seed: int,
@@ -78,6 +86,7 @@ def generate_data(
     end_date: dt.datetime,
     prefix: str,
     dirty_rows: bool,
+    workers: int,
 ) -> None:
     """Write a realistic, deterministic retail sample (customers, orders, coupons, ...)."""
     from marketing_engine.generate import GeneratorConfig, generate
@@ -91,7 +100,7 @@ def generate_data(
         end_date=end_date.date(),
         dirty_rows=dirty_rows,
     )
-    counts = generate(config, out_dir, fmt, prefix=prefix)
+    counts = generate(config, out_dir, fmt, prefix=prefix, workers=workers)
     for table, rows in counts.items():
         click.echo(f"{table:<14}{rows:>12,} rows")
     click.echo(f"wrote {fmt} files to {out_dir}")
