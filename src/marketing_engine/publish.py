@@ -172,9 +172,7 @@ def publish(
         # spill beside it rather than in the working directory.
         with duckdb.connect(config={"temp_directory": f"{staging_file}.spill"}) as con:
             try:
-                con.execute(
-                    f"attach '{staging_file}' as {serving} (storage_version '{version}')"
-                )
+                con.execute(f"attach '{staging_file}' as {serving} (storage_version '{version}')")
             except duckdb.InvalidInputException as error:
                 raise PublishConfigError(
                     f"{STORAGE_VERSION_ENV}={version!r} is not a storage version this "
