@@ -369,7 +369,31 @@ def goals(result: dict) -> list[dict]:
         )
     for check in checks:
         check["met"] = check["ratio_to_goal"] <= 1.0
-    return checks
+    return checks + NOT_RUN
+
+
+# Goals this benchmark does not measure yet: why, and what to do next.
+NOT_RUN = [
+    {
+        "goal": "daily run: one appended day rebuilds in <= 20% of a full build",
+        "met": None,
+        "status": "not measured: every model is still a full table (ratio about 1.0)",
+        "cause": "RFM quintiles, segments, clusters and the CLV fit are over all customers, "
+        "so only the parse (base_shop__order_lines) and line-level facts can be incremental; "
+        "that needs a watermark on ordered_at plus dedupe against the kept history",
+        "next_step": "base_shop__order_lines incremental (append rows after the max "
+        "ordered_at, dedupe line_id against the table), per-customer aggregates merged by "
+        "customer_id, then a test that incremental == --full-refresh on the sample",
+    },
+    {
+        "goal": "10M customers (about 240M lines) in <= 20 min on this 24 GB machine",
+        "met": None,
+        "status": "not run",
+        "cause": "the 2 cores are shared with 5 other sessions; one 1M run already takes "
+        "minutes of both cores, 10M would take most of an hour and slow everyone",
+        "next_step": "BENCH_SCALES=10000000 make bench on an idle machine",
+    },
+]
 
 
 def main() -> None:
