@@ -811,12 +811,19 @@ def _write(table: pa.Table, path: Path, fmt: str, typed: bool) -> None:
 
 
 def _as_table(columns: dict) -> pa.Table:
-    return pa.table(
-        {
-            name: pa.array([None if v in (None, "") else str(v) for v in values], pa.string())
-            for name, values in columns.items()
-        }
-    )
+    """Every column as text, blank as null."""
+    return pa.table({name: _text_array(values) for name, values in columns.items()})
+
+
+def _text_array(values) -> pa.Array:
+    """`values` (strings or None) as a string array with "" as null, without a Python loop."""
+    import pyarrow.compute as pc
+
+    try:
+        array = pa.array(values, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers: format each as str() does
+        return pa.array([None if v in (None, "") else str(v) for v in values], pa.string())
+    return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
 
 
 # What the transaction blocks share; set before worker processes fork.
