@@ -338,7 +338,14 @@ def goals(result: dict) -> list[dict]:
     """Issue 14's goals at this scale: met or not, with the figure as a ratio to the goal."""
     checks = []
     if result["scale_customers"] != 1_000_000:
-        return checks
+        return [
+            {
+                "goal": "the 1M goals (90 s end to end, 4 GB, generator < 60 s, peer x3)",
+                "met": None,
+                "status": f"not measured: this run is {result['scale_customers']:,} customers",
+            },
+            *NOT_RUN,
+        ]
     checks.append(
         {
             "goal": "1M end to end (build with all tests, publish, report) <= 90 s on 2 cores",
