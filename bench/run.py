@@ -1,16 +1,27 @@
-"""Benchmark: every pipeline stage at several scales, and the RFM step against pandas and lifetimes.
+"""Benchmark: the pipeline end to end, per stage against its floor, and against a peer pipeline.
 
-    python bench/run.py [--scales 10000,100000,1000000] [--skip-lifetimes-above N]
+    python bench/run.py [--scales 10000,1000000] [--workers 2] [--skip-peer-above N]
 
-For each scale it generates Parquet data (once; kept in bench/data/), then
-times each stage as its own process, so wall time and peak memory (max RSS of
-that process, from wait4) belong to that stage alone: generation, staging,
-marts, clustering, CLV, forecast, messages (template generator: no Ollama),
-reports, publish. Then, in this process and on the same data, it times the
-RFM step four ways and reports ratios against the project's DuckDB SQL:
-pandas, lifetimes' summary_data_from_transaction_data, and the raw floor
-(DuckDB scanning the amount column). Results go to bench/results/ as JSON and
-are printed as tables. Timings are ratios within one run: the machine is shared.
+For each scale it generates Parquet data once (kept in bench/data/; the
+generation is timed when it runs), then times, each as its own process so wall
+time and peak RSS (from wait4) belong to that step alone:
+
+* build: `marketing-engine build --no-publish`, i.e. `dbt build` with every
+  model, seed, data test and unit test; dbt's run_results.json splits it into
+  stages (staging, core marts, clustering, predictions, messaging, reporting,
+  tests);
+* publish: `marketing-engine publish` (serving file; no Parquet, which is on
+  request);
+* report: `marketing-engine report`.
+
+Each stage's floor is DuckDB scanning just the columns that stage needs, on the
+same data in the same run; the ratio stage / floor says how far from "read the
+data once" the stage is. The peer is the pipeline a user would write instead:
+pandas + scikit-learn + lifetimes computing RFM segments, KMeans clusters and
+BG/NBD + Gamma-Gamma CLV, plainly, as their docs show. Every figure goes to
+bench/results/<stamp>-c<scale>.json as ratios next to the seconds; the machine
+is shared, so ratios within one run are what to compare. Goals from issue 14
+are checked in the JSON, each miss with its cause and the next step.
 """
 
 from __future__ import annotations
@@ -28,46 +39,64 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from marketing_engine.build_status import SUCCESS, BuildStatus, now_utc, write_status
-
 PROJECT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DATA = PROJECT / "bench" / "data"
 RESULTS = PROJECT / "bench" / "results"
 
-# Stages in dependency order; each is one `dbt run` process.
-STAGES = [
-    ("staging", "path:models/staging"),
-    (
-        "rfm_and_marts",
-        "int_reference_date fct_order_lines fct_orders dim_products "
-        "int_orders_aggregated_to_customers int_customers_rfm_scored "
-        "fct_monthly_sales fct_product_performance fct_category_performance "
-        "fct_cohort_retention fct_coupon_activity fct_branch_performance "
-        "fct_segment_history fct_segment_transitions",
-    ),
-    (
-        "clustering",
-        "int_customer_features cluster_assignments customer_clusters cluster_evaluation",
-    ),
-    (
-        "clv",
-        "int_customers_clv_summary int_customers_clv_calibration "
-        "customer_lifetime_value clv_model_parameters clv_holdout_validation",
-    ),
-    (
-        "customer_marts",
-        "dim_customers fct_segment_kpis fct_city_performance "
-        "fct_customer_demographics cluster_profiles",
-    ),
-    ("forecast", "int_segment_monthly_revenue sales_forecast forecast_backtest"),
-    (
-        "messages",
-        "int_rfm_segment_profiles int_cluster_segment_profiles "
-        "int_message_pairings marketing_message_log marketing_messages "
-        "customer_messages",
-    ),
+# Goals of issue 14 (seconds and MB at 1M customers on 2 cores).
+GOAL_END_TO_END_SECONDS = 90
+GOAL_PEAK_RSS_MB = 4096
+GOAL_GENERATION_SECONDS = 60
+GOAL_PEER_RATIO = 3.0
+
+# dbt nodes -> benchmark stage, by the folder of the node's file (first match wins).
+STAGE_OF_PATH = [
+    ("seeds/", "seeds"),
+    ("models/staging/", "staging"),
+    ("python_models/marts/clustering/", "clustering"),
+    ("models/marts/clustering/", "clustering"),
+    ("python_models/marts/predictions/", "predictions"),
+    ("models/intermediate/predictions/", "predictions"),
+    ("python_models/marts/messaging/", "messaging"),
+    ("models/intermediate/messaging/", "messaging"),
+    ("python_models/marts/campaigns/", "campaigns"),
+    ("models/marts/campaigns/", "campaigns"),
+    ("models/marts/reporting/", "reporting"),
+    ("models/", "core_marts"),
+    ("python_models/", "core_marts"),
 ]
+
+# What each stage must read at least, as one DuckDB scan: {raw} is the raw data
+# directory, the rest are tables of the build file.
+LINE_COLUMNS = "customer_id, order_id, ordered_at, quantity, unit_price, discount_amount"
+FLOOR_SQL = {
+    "staging": [
+        "select count(line_id), count(order_id), count(customer_id), count(product_id), "
+        "max(ordered_at), sum(quantity), sum(unit_price), sum(discount_amount), "
+        "count(channel), count(branch_id), count(line_type) "
+        "from read_parquet('{raw}/transactions.parquet')",
+        "select count(columns(*)) from read_parquet('{raw}/customers.parquet')",
+        "select count(columns(*)) from read_parquet('{raw}/coupons.parquet')",
+    ],
+    "core_marts": [
+        f"select count(distinct order_id), count(distinct customer_id), max(ordered_at), "
+        f"sum(quantity * unit_price - discount_amount) from (select {LINE_COLUMNS}, product_id "
+        "from staging.stg_shop__order_lines)"
+    ],
+    "clustering": [
+        "select count(columns(*)) from intermediate.int_customer_features",
+    ],
+    "predictions": [
+        f"select count(distinct customer_id), max(ordered_at), sum(unit_price) "
+        f"from (select {LINE_COLUMNS} from staging.stg_shop__order_lines)"
+    ],
+    "tests": [
+        "select count(distinct line_id), count(customer_id) from staging.stg_shop__order_lines",
+    ],
+    "publish": ["select count(columns(*)) from marts.{table}"],
+    "report": ["select count(columns(*)) from marts.{table}"],
+}
 
 
 def measured(command: list[str], env: dict) -> dict:
@@ -78,29 +107,173 @@ def measured(command: list[str], env: dict) -> dict:
     )
     output = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - start
-    if process.returncode != 0:
+    if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{' '.join(command[:3])} failed:\n{output[-4000:]}")
     return {"seconds": round(seconds, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
 
 
-def pipeline(scale: int, work: Path, lifetimes_limit: int) -> dict:
-    raw = DATA / f"c{scale}"
-    env = {
+def stage_of(node: dict) -> str:
+    if node["resource_type"] in ("test", "unit_test"):
+        return "tests"
+    path = node.get("original_file_path", "")
+    return next((stage for prefix, stage in STAGE_OF_PATH if path.startswith(prefix)), "other")
+
+
+def node_stages(target: Path) -> tuple[dict[str, float], list[tuple[str, float]]]:
+    """Seconds per stage summed over dbt's per-node times, and the ten slowest nodes."""
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    nodes = json.loads((target / "manifest.json").read_text())
+    known = {**nodes["nodes"], **nodes.get("unit_tests", {})}
+    stages: dict[str, float] = {}
+    timed = []
+    for result in results:
+        node = known.get(result["unique_id"], {"resource_type": "other"})
+        stage = stage_of(node)
+        stages[stage] = stages.get(stage, 0.0) + result["execution_time"]
+        timed.append((result["unique_id"], round(result["execution_time"], 2)))
+    timed.sort(key=lambda item: -item[1])
+    return {k: round(v, 2) for k, v in sorted(stages.items())}, timed[:10]
+
+
+def floor_seconds(stage: str, raw: Path, db: Path) -> float:
+    """Seconds for DuckDB to scan what `stage` needs, best of two runs."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        queries = FLOOR_SQL[stage]
+        if "{table}" in queries[0]:
+            schema_tables = con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+                + (" and table_name like 'rpt_%'" if stage == "report" else "")
+            ).fetchall()
+            queries = [queries[0].format(table=t) for (t,) in schema_tables]
+        best = float("inf")
+        for _ in range(2):
+            start = time.perf_counter()
+            for sql in queries:
+                con.execute(sql.format(raw=raw)).fetchall()
+            best = min(best, time.perf_counter() - start)
+    return best
+
+
+# --- the peer pipeline: pandas + scikit-learn + lifetimes, as their docs show -----------
+
+
+def peer_pipeline(raw: Path) -> dict:
+    """RFM segments, KMeans clusters and BG/NBD + Gamma-Gamma CLV, written plainly."""
+    from lifetimes import BetaGeoFitter, GammaGammaFitter
+    from lifetimes.utils import summary_data_from_transaction_data
+    from sklearn.cluster import KMeans
+    from sklearn.preprocessing import StandardScaler
+
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    lines = pd.read_parquet(
+        raw / "transactions.parquet",
+        columns=[
+            "customer_id",
+            "order_id",
+            "ordered_at",
+            "quantity",
+            "unit_price",
+            "discount_amount",
+            "line_type",
+        ],
+    )
+    lines["amount"] = lines["quantity"].astype(float) * lines["unit_price"].astype(float) - lines[
+        "discount_amount"
+    ].astype(float)
+    lines["date"] = pd.to_datetime(lines["ordered_at"]).dt.normalize()
+    as_of = lines["date"].max() + pd.Timedelta(days=1)
+    timings["read"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    sales = lines[lines["line_type"] == "sale"]
+    orders = sales.groupby("order_id").agg(
+        customer_id=("customer_id", "first"), date=("date", "min")
+    )
+    orders["net"] = lines.groupby("order_id")["amount"].sum().reindex(orders.index)
+    rfm = orders.groupby("customer_id").agg(
+        last=("date", "max"), frequency=("date", "size"), monetary=("net", "sum")
+    )
+    rfm["recency"] = (as_of - rfm["last"]).dt.days
+    rfm["r"] = pd.qcut(rfm["recency"].rank(method="first"), 5, labels=[5, 4, 3, 2, 1]).astype(int)
+    rfm["f"] = pd.qcut(rfm["frequency"].rank(method="first"), 5, labels=[1, 2, 3, 4, 5]).astype(int)
+    rfm["m"] = pd.qcut(rfm["monetary"].rank(method="first"), 5, labels=[1, 2, 3, 4, 5]).astype(int)
+    rfm["segment"] = np.select(
+        [
+            (rfm["r"] >= 4) & (rfm["f"] >= 4),
+            (rfm["r"] >= 3) & (rfm["f"] >= 3),
+            rfm["r"] <= 2,
+        ],
+        ["Champions", "Loyal", "At risk"],
+        "Others",
+    )
+    timings["rfm_segments"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    features = StandardScaler().fit_transform(
+        np.log1p(rfm[["recency", "frequency", "monetary"]].clip(lower=0))
+    )
+    rfm["cluster"] = KMeans(n_clusters=5, random_state=42, n_init=10).fit_predict(features)
+    timings["kmeans"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    summary = summary_data_from_transaction_data(
+        sales, "customer_id", "date", monetary_value_col="amount", observation_period_end=as_of
+    )
+    bgf = BetaGeoFitter(penalizer_coef=0.0)
+    bgf.fit(summary["frequency"], summary["recency"], summary["T"])
+    repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
+    ggf = GammaGammaFitter(penalizer_coef=0.0)
+    ggf.fit(repeat["frequency"], repeat["monetary_value"])
+    clv = ggf.customer_lifetime_value(
+        bgf,
+        summary["frequency"],
+        summary["recency"],
+        summary["T"],
+        summary["monetary_value"],
+        time=12,
+        discount_rate=0.01,
+    )
+    timings["bgnbd_gamma_gamma_clv"] = time.perf_counter() - start
+    return {
+        "seconds": {k: round(v, 2) for k, v in timings.items()},
+        "total_seconds": round(sum(timings.values()), 2),
+        "customers": len(rfm),
+        "clv_customers": int(clv.notna().sum()),
+    }
+
+
+def peer_in_process(raw: Path, out: Path) -> None:
+    """Entry point of the peer's own process (peak RSS measured apart)."""
+    out.write_text(json.dumps(peer_pipeline(raw)))
+
+
+# --- one scale -----------------------------------------------------------------
+
+
+def environment(work: Path) -> dict:
+    return {
         **os.environ,
         "MARKETING_ENGINE_BUILD_DB": str(work / "build.duckdb"),
         "MARKETING_ENGINE_SERVING_DB": str(work / "marketing.duckdb"),
         "DBT_TARGET_PATH": str(work / "target"),
         "DBT_LOG_PATH": str(work / "logs"),
+        "DBT_PROFILES_DIR": str(PROJECT),
         "OLLAMA_HOST": "http://127.0.0.1:9",  # closed port: the template generator
         "MARKETING_ENGINE_PII_KEY": "bench",
     }
-    stages: dict[str, dict] = {}
+
+
+def run_scale(scale: int, work: Path, workers: int, peer_limit: int) -> dict:
+    raw = DATA / f"c{scale}"
+    env = environment(work)
+    cli = str(BIN / "marketing-engine")
+    steps: dict[str, dict] = {}
     if not (raw / "transactions.parquet").exists():
-        stages["generation"] = measured(
+        steps["generation"] = measured(
             [
-                str(BIN / "marketing-engine"),
+                cli,
                 "generate-data",
                 "--customers",
                 str(scale),
@@ -109,234 +282,172 @@ def pipeline(scale: int, work: Path, lifetimes_limit: int) -> dict:
                 "--format",
                 "parquet",
                 "--no-dirty-rows",
+                "--workers",
+                str(workers),
                 "--out",
                 str(raw),
             ],
             env,
         )
-    dbt_vars = json.dumps({"raw_data_dir": str(raw)})
-    base = [
-        str(BIN / "dbt"),
-        "run",
-        "--project-dir",
-        str(PROJECT),
-        "--profiles-dir",
-        str(PROJECT),
-        "--vars",
-        dbt_vars,
-    ]
-    measured(
-        [
-            str(BIN / "dbt"),
-            "seed",
-            "--project-dir",
-            str(PROJECT),
-            "--profiles-dir",
-            str(PROJECT),
-            "--vars",
-            dbt_vars,
-        ],
-        env,
-    )
-    for stage, selector in STAGES:
-        stages[stage] = measured([*base, "--select", *selector.split()], env)
-    stages["tests"] = measured(
-        [
-            str(BIN / "dbt"),
-            "test",
-            "--project-dir",
-            str(PROJECT),
-            "--profiles-dir",
-            str(PROJECT),
-            "--vars",
-            dbt_vars,
-        ],
-        env,
-    )
-    # Every dbt stage above passed (measured raises otherwise): record it as a full
-    # build, since publish refuses a build file it has no passing record of.
-    write_status(work / "build.duckdb", BuildStatus(SUCCESS, None, now_utc(), now_utc()))
-    stages["publish"] = measured([str(BIN / "marketing-engine"), "publish"], env)
-    stages["reports"] = measured(
-        [str(BIN / "marketing-engine"), "report", "--out", str(work / "report")], env
-    )
-    with duckdb.connect(str(work / "build.duckdb"), read_only=True) as con:
+    steps["build"] = measured([cli, "build", "--raw-data-dir", str(raw), "--no-publish"], env)
+    node_seconds, slowest = node_stages(work / "target")
+    steps["publish"] = measured([cli, "publish"], env)
+    steps["report"] = measured([cli, "report", "--out", str(work / "report")], env)
+    end_to_end = sum(steps[s]["seconds"] for s in ("build", "publish", "report"))
+    peak = max(steps[s]["peak_rss_mb"] for s in ("build", "publish", "report"))
+
+    build_db, serving_db = work / "build.duckdb", work / "marketing.duckdb"
+    floors = {stage: floor_seconds(stage, raw, build_db) for stage in FLOOR_SQL}
+    floors["report"] = floor_seconds("report", raw, serving_db)
+    stage_seconds = {
+        **node_seconds,
+        "publish": steps["publish"]["seconds"],
+        "report": steps["report"]["seconds"],
+    }
+    ratio_to_floor = {
+        stage: round(stage_seconds[stage] / floors[stage], 1)
+        for stage in floors
+        if stage in stage_seconds and floors[stage] > 0
+    }
+
+    peer = None
+    if scale <= peer_limit:
+        out = work / "peer.json"
+        usage = measured(
+            [sys.executable, str(Path(__file__)), "--peer", str(raw), "--peer-out", str(out)], env
+        )
+        peer = {"steps": json.loads(out.read_text()), **usage}  # seconds: its process
+    with duckdb.connect(str(build_db), read_only=True) as con:
         lines = con.execute("select count(*) from staging.stg_shop__order_lines").fetchone()[0]
     return {
-        "stages": stages,
+        "scale_customers": scale,
         "order_lines": lines,
-        "rfm": rfm_comparison(raw, scale <= lifetimes_limit),
+        "steps": steps,
+        "end_to_end_seconds": round(end_to_end, 1),
+        "end_to_end_peak_rss_mb": peak,
+        "build_node_seconds_by_stage": stage_seconds,
+        "slowest_nodes": slowest,
+        "floor_seconds": {k: round(v, 3) for k, v in floors.items()},
+        "ratio_to_floor": ratio_to_floor,
+        "peer": peer,
+        "ratio_peer_to_project": round(peer["seconds"] / end_to_end, 2) if peer else None,
     }
 
 
-# --- the RFM step, four ways ----------------------------------------------------------
-
-RFM_SQL = """
-with orders as (
-    select order_id, min(customer_id) as customer_id,
-           min(case when line_type = 'sale' then cast(ordered_at as date) end) as order_date,
-           sum(quantity * cast(unit_price as decimal(18, 2))
-               - cast(coalesce(discount_amount, 0) as decimal(18, 2))) as net
-    from read_parquet('{path}')
-    group by order_id
-    having count(case when line_type = 'sale' then 1 end) > 0
-),
-customers as (
-    select customer_id, max(order_date) as last_order, count(*) as frequency,
-           sum(net) as monetary
-    from orders group by customer_id
-),
-measured as (
-    select customer_id, date_diff('day', last_order, date '{as_of}') as recency_days,
-           frequency, monetary
-    from customers
-)
-select customer_id, recency_days, frequency, monetary,
-       cast(1 + floor(5.0 * (rank() over (order by recency_days desc) - 1) / count(*) over ())
-            as integer) as r_score,
-       cast(1 + floor(5.0 * (rank() over (order by frequency) - 1) / count(*) over ())
-            as integer) as f_score,
-       cast(1 + floor(5.0 * (rank() over (order by monetary) - 1) / count(*) over ())
-            as integer) as m_score
-from measured
-"""
-
-
-def rfm_duckdb(path: Path, as_of: str) -> pd.DataFrame:
-    with duckdb.connect() as con:
-        return con.execute(RFM_SQL.format(path=path, as_of=as_of)).df()
-
-
-def rfm_pandas(path: Path, as_of: str) -> pd.DataFrame:
-    lines = pd.read_parquet(
-        path,
-        columns=[
-            "order_id",
-            "customer_id",
-            "ordered_at",
-            "quantity",
-            "unit_price",
-            "discount_amount",
-            "line_type",
-        ],
+def goals(result: dict) -> list[dict]:
+    """Issue 14's goals at this scale: met or not, with the figure as a ratio to the goal."""
+    checks = []
+    if result["scale_customers"] != 1_000_000:
+        return [
+            {
+                "goal": "the 1M goals (90 s end to end, 4 GB, generator < 60 s, peer x3)",
+                "met": None,
+                "status": f"not measured: this run is {result['scale_customers']:,} customers",
+            },
+            *NOT_RUN,
+        ]
+    checks.append(
+        {
+            "goal": "1M end to end (build with all tests, publish, report) <= 90 s on 2 cores",
+            "ratio_to_goal": round(result["end_to_end_seconds"] / GOAL_END_TO_END_SECONDS, 2),
+        }
     )
-    lines["net"] = lines["quantity"].astype(float) * lines["unit_price"].astype(float) - lines[
-        "discount_amount"
-    ].astype(float).fillna(0)
-    sales = lines["line_type"] == "sale"
-    lines["sale_date"] = pd.to_datetime(lines["ordered_at"]).dt.normalize().where(sales)
-    orders = lines.groupby("order_id").agg(
-        customer_id=("customer_id", "first"), order_date=("sale_date", "min"), net=("net", "sum")
+    checks.append(
+        {
+            "goal": "peak RSS <= 4 GB",
+            "ratio_to_goal": round(result["end_to_end_peak_rss_mb"] / GOAL_PEAK_RSS_MB, 2),
+        }
     )
-    orders = orders[orders["order_date"].notna()]
-    customers = orders.groupby("customer_id").agg(
-        last_order=("order_date", "max"), frequency=("order_date", "size"), monetary=("net", "sum")
-    )
-    customers["recency_days"] = (pd.Timestamp(as_of) - customers["last_order"]).dt.days
-    n = len(customers)
-    for score, column, ascending in (
-        ("r_score", "recency_days", False),
-        ("f_score", "frequency", True),
-        ("m_score", "monetary", True),
-    ):
-        rank = customers[column].rank(method="min", ascending=ascending)
-        customers[score] = (1 + np.floor(5 * (rank - 1) / n)).astype(int)
-    return customers.reset_index()
-
-
-def rfm_lifetimes(path: Path, as_of: str) -> pd.DataFrame:
-    from lifetimes.utils import summary_data_from_transaction_data
-
-    lines = pd.read_parquet(
-        path, columns=["customer_id", "ordered_at", "quantity", "unit_price", "discount_amount"]
-    )
-    lines["amount"] = lines["quantity"].astype(float) * lines["unit_price"].astype(float) - lines[
-        "discount_amount"
-    ].astype(float).fillna(0)
-    lines["date"] = pd.to_datetime(lines["ordered_at"])
-    return summary_data_from_transaction_data(
-        lines,
-        "customer_id",
-        "date",
-        monetary_value_col="amount",
-        observation_period_end=as_of,
-        freq="D",
-    )
-
-
-def raw_floor(path: Path) -> float:
-    with duckdb.connect() as con:
-        return con.execute(f"select sum(unit_price) from read_parquet('{path}')").fetchone()[0]
-
-
-def timed(function, *args) -> tuple[float, object]:
-    start = time.perf_counter()
-    value = function(*args)
-    return time.perf_counter() - start, value
-
-
-def rfm_comparison(raw: Path, with_lifetimes: bool) -> dict:
-    path = raw / "transactions.parquet"
-    with duckdb.connect() as con:
-        as_of = str(
-            con.execute(
-                f"select cast(max(ordered_at) as date) + 1 from read_parquet('{path}')"
-            ).fetchone()[0]
+    if "generation" in result["steps"]:
+        checks.append(
+            {
+                "goal": "generator: 1M customers < 60 s",
+                "ratio_to_goal": round(
+                    result["steps"]["generation"]["seconds"] / GOAL_GENERATION_SECONDS, 2
+                ),
+            }
         )
-    seconds: dict[str, float] = {}
-    seconds["raw_floor_duckdb_scan"], _ = timed(raw_floor, path)
-    seconds["project_duckdb_sql"], ours = timed(rfm_duckdb, path, as_of)
-    seconds["pandas"], theirs = timed(rfm_pandas, path, as_of)
-    merged = ours.merge(theirs, on="customer_id", suffixes=("", "_pandas"))
-    agree = bool(
-        (merged["frequency"] == merged["frequency_pandas"]).all()
-        and (merged["recency_days"] == merged["recency_days_pandas"]).all()
-    )
-    if with_lifetimes:
-        seconds["lifetimes_summary"], _ = timed(rfm_lifetimes, path, as_of)
-    base = seconds["project_duckdb_sql"]
-    return {
-        "seconds": {k: round(v, 3) for k, v in seconds.items()},
-        "ratio_to_project": {k: round(v / base, 2) for k, v in seconds.items()},
-        "pandas_agrees": agree,
-        "customers": len(ours),
-    }
+    if result["ratio_peer_to_project"] is not None:
+        checks.append(
+            {
+                "goal": "peer pipeline / project >= 3",
+                "ratio_to_goal": round(GOAL_PEER_RATIO / result["ratio_peer_to_project"], 2),
+            }
+        )
+    for check in checks:
+        check["met"] = check["ratio_to_goal"] <= 1.0
+    return checks + NOT_RUN
+
+
+# Goals this benchmark does not measure yet: why, and what to do next.
+NOT_RUN = [
+    {
+        "goal": "daily run: one appended day rebuilds in <= 20% of a full build",
+        "met": None,
+        "status": "not measured: every model is still a full table (ratio about 1.0)",
+        "cause": "RFM quintiles, segments, clusters and the CLV fit are over all customers, "
+        "so only the parse (base_shop__order_lines) and line-level facts can be incremental; "
+        "that needs a watermark on ordered_at plus dedupe against the kept history",
+        "next_step": "base_shop__order_lines incremental (append rows after the max "
+        "ordered_at, dedupe line_id against the table), per-customer aggregates merged by "
+        "customer_id, then a test that incremental == --full-refresh on the sample",
+    },
+    {
+        "goal": "10M customers (about 240M lines) in <= 20 min on this 24 GB machine",
+        "met": None,
+        "status": "not run",
+        "cause": "the 2 cores are shared with 5 other sessions; one 1M run already takes "
+        "minutes of both cores, 10M would take most of an hour and slow everyone",
+        "next_step": "BENCH_SCALES=10000000 make bench on an idle machine",
+    },
+]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scales", default=os.environ.get("BENCH_SCALES", "10000,100000"))
-    parser.add_argument("--skip-lifetimes-above", type=int, default=2_000_000)
+    parser.add_argument("--scales", default=os.environ.get("BENCH_SCALES", "1000000"))
+    parser.add_argument("--workers", type=int, default=2, help="generator processes")
+    parser.add_argument("--skip-peer-above", type=int, default=2_000_000)
+    parser.add_argument("--peer", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--peer-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.peer:
+        peer_in_process(args.peer, args.peer_out)
+        return
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     for scale in (int(s) for s in args.scales.split(",")):
         work = PROJECT / "bench" / "work" / f"c{scale}"
         work.mkdir(parents=True, exist_ok=True)
-        result = {
-            "scale_customers": scale,
-            "started": stamp,
-            **pipeline(scale, work, args.skip_lifetimes_above),
-        }
-        total = sum(stage["seconds"] for stage in result["stages"].values())
-        result["total_seconds"] = round(total, 1)
-        result["max_peak_rss_mb"] = max(s["peak_rss_mb"] for s in result["stages"].values())
-        (RESULTS / f"{stamp}-c{scale}.json").write_text(json.dumps(result, indent=2))
-        print_result(result)
+        result = {"started": stamp, **run_scale(scale, work, args.workers, args.skip_peer_above)}
+        result["goals"] = goals(result)
+        path = RESULTS / f"{stamp}-c{scale}.json"
+        path.write_text(json.dumps(result, indent=2))
+        print_result(result, path)
 
 
-def print_result(result: dict) -> None:
+def print_result(result: dict, path: Path) -> None:
     print(
-        f"\n== {result['scale_customers']:,} customers, {result['order_lines']:,} order lines"
-        f" — total {result['total_seconds']} s, peak {result['max_peak_rss_mb']} MB"
+        f"\n== {result['scale_customers']:,} customers, {result['order_lines']:,} order lines:"
+        f" end to end {result['end_to_end_seconds']} s, peak {result['end_to_end_peak_rss_mb']} MB"
     )
-    print(f"{'stage':<16}{'seconds':>10}{'peak MB':>10}")
-    for name, stage in result["stages"].items():
-        print(f"{name:<16}{stage['seconds']:>10.2f}{stage['peak_rss_mb']:>10.1f}")
-    rfm = result["rfm"]
-    print(f"RFM step ({rfm['customers']:,} customers; pandas agrees: {rfm['pandas_agrees']})")
-    for name, seconds in rfm["seconds"].items():
-        print(f"  {name:<24}{seconds:>8.2f} s  x{rfm['ratio_to_project'][name]:.2f}")
+    for name, step in result["steps"].items():
+        print(f"  {name:<14}{step['seconds']:>9.1f} s {step['peak_rss_mb']:>9.0f} MB")
+    print("  stage seconds (x floor):")
+    for stage, seconds in result["build_node_seconds_by_stage"].items():
+        ratio = result["ratio_to_floor"].get(stage)
+        print(f"    {stage:<14}{seconds:>9.1f} s" + (f"   x{ratio}" if ratio else ""))
+    if result["peer"]:
+        print(
+            f"  peer pandas+sklearn+lifetimes: {result['peer']['seconds']} s"
+            f" = x{result['ratio_peer_to_project']} the project end to end"
+        )
+    for check in result["goals"]:
+        print(
+            f"  goal {'met   ' if check['met'] else 'MISSED'} x{check['ratio_to_goal']}"
+            f" of: {check['goal']}"
+        )
+    print(f"  -> {path}")
 
 
 if __name__ == "__main__":

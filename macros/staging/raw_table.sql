@@ -6,10 +6,16 @@
         to the data-quality mart) and `row_key` (the row's key as written).
 
         The embedded sample comes from the `raw_<name>` seed. When var
-        raw_data_dir is set the user's file is read by DuckDB directly:
-        <name>.parquet, <name>/*.parquet, <name>.csv or <name>.csv.gz. -#}
+        raw_data_dir is set the user's file is the declared source
+        shop.<name> (models/staging/shop/_shop__sources.yml): read through its
+        external_location when that is the file found, else from whichever of
+        <name>.parquet, <name>/*.parquet, <name>.csv or <name>.csv.gz exists. -#}
     {%- set spec = var('raw_tables')[name] -%}
     {%- set raw_dir = var('raw_data_dir', none) -%}
+    {%- if raw_dir is not none -%}
+        {#- Lineage and freshness: the file is a declared source. -#}
+        {%- set declared = source('shop', name) -%}
+    {%- endif -%}
     {%- if raw_dir is none -%}
         {%- set reader = ref('raw_' ~ name) -%}
         {%- set source_types = {} -%}
@@ -30,6 +36,10 @@
                 ~ "), or unset raw_data_dir to use the embedded sample.") }}
         {%- endif -%}
         {%- set reader = found.reader if found is not none else none -%}
+        {%- if found is not none
+            and found.path == raw_dir ~ '/' ~ name ~ '.parquet' -%}
+            {%- set reader = declared -%}
+        {%- endif -%}
         {%- set source_types = raw_column_types(found, name, spec) if found is not none
             else {} -%}
     {%- endif -%}

@@ -8,6 +8,43 @@
 {% endmacro %}
 
 
+{% macro is_blank(column, source_type) %}
+    {#- True when the value is absent: null, or blank text. A typed (Parquet)
+        column is never turned into text just to ask. -#}
+    {%- if source_type is none -%}
+        true
+    {%- elif (source_type | upper) == 'VARCHAR' -%}
+        {{ raw_text(column, source_type) }} is null
+    {%- else -%}
+        {{ column }} is null
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro is_lossless(target_type, source_type) %}
+    {#- True when a typed source can never be rounded by the cast to
+        target_type (an integer into a decimal, a decimal with no more places):
+        try_cast then either keeps every digit or gives null (out of range). -#}
+    {%- set source = (source_type or 'VARCHAR') | upper | replace(' ', '') -%}
+    {%- set target = target_type | lower | replace(' ', '') -%}
+    {%- set integers = ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT',
+        'USMALLINT', 'UINTEGER', 'UBIGINT'] -%}
+    {%- set target_scale = (target.split(',')[1].rstrip(')') | int)
+        if target.startswith('decimal(') and ',' in target
+        else (0 if target in ('integer', 'bigint', 'smallint', 'tinyint', 'hugeint')
+        else none) -%}
+    {%- if target_scale is none -%}
+        {{ return(false) }}
+    {%- elif source in integers -%}
+        {{ return(true) }}
+    {%- elif source.startswith('DECIMAL(') and ',' in source -%}
+        {{ return((source.split(',')[1].rstrip(')') | int) <= target_scale) }}
+    {%- else -%}
+        {{ return(false) }}
+    {%- endif -%}
+{% endmacro %}
+
+
 {% macro is_native(target_type, source_type) %}
     {#- True when the file already stores the column in a compatible type
         (Parquet), so it is cast directly with no text round trip. -#}
@@ -79,7 +116,7 @@
         a Parquet double 1.5 fit decimal(18, 3); '1.2345' or 2.5 into an
         integer do not and give null (the issue then says why), never a
         silently rounded value. Money is rounded to the cent (is_money). -#}
-    {%- if is_money(target_type) -%}
+    {%- if is_money(target_type) or is_lossless(target_type, source_type) -%}
         {{ cast_number(column, target_type, source_type) }}
     {%- else -%}
         case
@@ -92,6 +129,9 @@
 
 {% macro rounding_issue(column, target_type, source_type) %}
     {#- For money: 'unit_price 14.665 rounded to 14.67', null when exact. -#}
+    {%- if is_lossless(target_type, source_type) -%}
+    cast(null as {{ dbt.type_string() }})
+    {%- else %}
     case
         when not ({{ is_exact(column, target_type, source_type) }})
             then '{{ column }} ' || {{ raw_text(column, source_type) }}
@@ -100,6 +140,7 @@
                     as {{ dbt.type_string() }})
                 || ' ({{ target_type | lower }})'
     end
+    {%- endif -%}
 {% endmacro %}
 
 
@@ -133,13 +174,17 @@
     {#- Why a present value of `column` could not be read, null when it was
         read: unparseable text, or a number the type cannot hold exactly. -#}
     {%- set text = raw_text(column, source_type) -%}
+    {%- if is_native(type, source_type) and not is_numeric_target(type) -%}
+    {#- A typed date, timestamp, boolean or text column casts as it is. -#}
+    cast(null as {{ dbt.type_string() }})
+    {%- else -%}
     {%- set shown = "'''' || left(" ~ text ~ ", 40) || ''''" -%}
     {%- set hint = "' (expected " ~ (type | lower) ~ ")'" -%}
     {%- if type | lower in ('date', 'timestamp') -%}
         {%- set hint = "' (expected one of var date_formats)'" -%}
     {%- endif -%}
     case
-        when {{ text }} is null
+        when {{ is_blank(column, source_type) }}
             or {{ typed_column(column, type, source_type) }} is not null
             then null
         {%- if is_numeric_target(type) %}
@@ -154,6 +199,7 @@
         {%- endif %}
         else 'unparseable {{ column }} ' || {{ shown }} || {{ hint }}
     end
+    {%- endif -%}
 {% endmacro %}
 
 
@@ -179,8 +225,8 @@
     {%- set checks = [] -%}
     {%- for column in spec.required_columns -%}
         {%- do checks.append(
-            "case when " ~ raw_text(column, source_types.get(column))
-            ~ " is null then 'missing " ~ column ~ "' end") -%}
+            "case when " ~ is_blank(column, source_types.get(column))
+            ~ " then 'missing " ~ column ~ "' end") -%}
     {%- endfor -%}
     {%- for column in checked_columns(spec, source_types, true) -%}
         {%- do checks.append(value_issue(
@@ -196,19 +242,27 @@
 
 {% macro field_issue(column, raw_value, issue) %}
     {#- One data-quality finding on one value: the column, the value as
-        written and the issue (null when there is none). -#}
-    struct_pack(
-        column_name := '{{ column }}',
-        raw_value := cast({{ raw_value }} as {{ dbt.type_string() }}),
-        issue := cast({{ issue }} as {{ dbt.type_string() }})
-    )
+        written and the issue. Null when there is no issue: the raw value is
+        only turned into text for the rare rows that have one. -#}
+    case
+        when ({{ issue }}) is not null
+            then struct_pack(
+                column_name := '{{ column }}',
+                raw_value := cast({{ raw_value }} as {{ dbt.type_string() }}),
+                issue := cast({{ issue }} as {{ dbt.type_string() }})
+            )
+    end
 {% endmacro %}
 
 
 {% macro field_issue_list(issues) %}
     {#- The list of field_issue() structs whose issue is not null. -#}
     {%- if issues -%}
-        list_filter([{{ issues | join(', ') }}], lambda x: x.issue is not null)
+        case
+            when coalesce({{ issues | join(', ') }}) is null
+                then {{ empty_field_issues() }}
+            else list_filter([{{ issues | join(', ') }}], lambda x: x is not null)
+        end
     {%- else -%}
         {{ empty_field_issues() }}
     {%- endif -%}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -69,6 +70,13 @@ def main() -> None:
     show_default=True,
     help="Add a handful of bad rows (duplicates, bad dates, unknown customer).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=lambda: min(4, os.cpu_count() or 1),
+    show_default="CPUs, at most 4",
+    help="Processes simulating blocks of customers; the output bytes do not depend on it.",
+)
 def generate_data(
     customers: int,
     seed: int,
@@ -78,6 +86,7 @@ def generate_data(
     end_date: dt.datetime,
     prefix: str,
     dirty_rows: bool,
+    workers: int,
 ) -> None:
     """Write a realistic, deterministic retail sample (customers, orders, coupons, ...)."""
     from marketing_engine.generate import GeneratorConfig, generate
@@ -91,7 +100,7 @@ def generate_data(
         end_date=end_date.date(),
         dirty_rows=dirty_rows,
     )
-    counts = generate(config, out_dir, fmt, prefix=prefix)
+    counts = generate(config, out_dir, fmt, prefix=prefix, workers=workers)
     for table, rows in counts.items():
         click.echo(f"{table:<14}{rows:>12,} rows")
     click.echo(f"wrote {fmt} files to {out_dir}")
@@ -185,12 +194,18 @@ def fit_clv(path: Path, calibration_end: dt.datetime | None, time_unit: str) -> 
     help="Write new copy for every marketing message instead of reusing the cached one "
     "(dbt var regenerate_messages). New copy never repeats an earlier message.",
 )
+@click.option(
+    "--parquet",
+    is_flag=True,
+    help="Also write one Parquet file per mart beside the serving file when publishing.",
+)
 def build(
     raw_data_dir: Path | None,
     as_of_date: dt.datetime | None,
     selector: str | None,
     publish: bool,
     regenerate_messages: bool,
+    parquet: bool,
 ) -> None:
     """Run `dbt build` into the working file, then publish the marts atomically.
 
@@ -255,7 +270,7 @@ def build(
             "serving warehouse; run `marketing-engine build` without --select to publish."
         )
     elif publish:
-        _publish(project, build_db, serving_db_path(project))
+        _publish(project, build_db, serving_db_path(project), parquet)
 
 
 def _summarize_build(
@@ -357,8 +372,13 @@ def export(out_dir: Path, db: Path | None) -> None:
 
 
 @main.command("publish")
-def publish_command() -> None:
-    """Publish the marts of the last build to the serving file (and Parquet), atomically.
+@click.option(
+    "--parquet",
+    is_flag=True,
+    help="Also write one Parquet file per mart to <serving file>_parquet/.",
+)
+def publish_command(parquet: bool) -> None:
+    """Publish the marts of the last build to the serving file (Parquet on request), atomically.
 
     Refuses (exit 1, serving file untouched) a build that failed, was partial
     (--select), did not finish, or was changed after `marketing-engine build`.
@@ -366,16 +386,18 @@ def publish_command() -> None:
     from marketing_engine.pipeline import build_db_path, project_dir, serving_db_path
 
     project = project_dir()
-    _publish(project, build_db_path(project), serving_db_path(project))
+    _publish(project, build_db_path(project), serving_db_path(project), parquet)
 
 
-def _publish(project: Path, build_db: Path, serving_db: Path) -> None:
+def _publish(project: Path, build_db: Path, serving_db: Path, parquet: bool = False) -> None:
     from marketing_engine.build_status import PublishRefused
     from marketing_engine.pipeline import target_path
     from marketing_engine.publish import PublishConfigError, publish
 
     try:
-        result = publish(build_db, serving_db, target_path(project) / "manifest.json")
+        result = publish(
+            build_db, serving_db, target_path(project) / "manifest.json", parquet=parquet
+        )
     except PublishRefused as error:
         _fail(f"not published; the serving warehouse was not changed: {error}")
     except (FileNotFoundError, PublishConfigError, duckdb_error()) as error:
@@ -386,9 +408,10 @@ def _publish(project: Path, build_db: Path, serving_db: Path) -> None:
             "the same across publishes), or set MARKETING_ENGINE_PII_KEY instead.",
             err=True,
         )
+    parquet_note = f" and {result.parquet_dir}/" if result.parquet_dir else ""
     click.echo(
-        f"published {len(result.tables)} tables to {result.serving_db} "
-        f"and {result.parquet_dir}/ ({len(result.hashed_columns)} PII columns hashed; "
+        f"published {len(result.tables)} tables to {result.serving_db}{parquet_note} "
+        f"({len(result.hashed_columns)} PII columns hashed; "
         f"DuckDB storage version {result.storage_version})"
     )
 

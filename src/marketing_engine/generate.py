@@ -180,6 +180,9 @@ class GeneratorConfig:
     start_date: dt.date = dt.date(2024, 1, 1)
     end_date: dt.date = dt.date(2026, 10, 31)
     dirty_rows: bool = True
+    # Customers per transaction block (one seeded generator and one row group each);
+    # part of the data's identity, like the seed.
+    block_customers: int = CUSTOMER_BLOCK
 
 
 # --- calendar intensity -----------------------------------------------------------
@@ -538,24 +541,24 @@ def _transactions_block(config, traits, products, branches, rows, cumulative, rn
     store_branch = _pick_branch(branches, traits.city_index[owner], rng.random(n_orders))
     branch_id = np.where(channel == 0, store_branch, None)
 
-    order_ids = _ids("ORD", order_offset + 1, n_orders, 9)
     timestamps = np.datetime64(config.start_date, "s") + (order_day * 86400 + seconds).astype(
         "timedelta64[s]"
     )
     line_number = np.arange(n_lines) - np.repeat(
         np.cumsum(lines_per_order) - lines_per_order, lines_per_order
     )
+    # Indices and numbers only: the text or typed table is built from them.
     line = {
-        "order_id": order_ids[line_order],
+        "order_number": order_offset + 1 + line_order,
         "line_number": line_number + 1,
         "customer_index": line_customer,
-        "product_id": np.asarray(products["product_id"])[product_index],
+        "product_index": product_index,
         "ordered_at": timestamps[line_order],
         "quantity": quantity,
         "unit_price": unit_price,
         "discount_amount": discount,
-        "channel": np.array(CHANNELS)[channel][line_order],
-        "branch_id": branch_id[line_order],
+        "channel_index": channel[line_order],
+        "branch_id": pa.array(branch_id, pa.string()).take(line_order),
     }
     # About 2% of lines come back within a month as a return line.
     returned = np.flatnonzero(rng.random(n_lines) < 0.02)
@@ -580,6 +583,78 @@ def _pick_branch(
 def _ids(prefix: str, first: int, count: int, width: int) -> np.ndarray:
     numbers = np.arange(first, first + count).astype(str)
     return np.char.add(prefix, np.char.zfill(numbers, width))
+
+
+def _text_line(line: dict, products: dict) -> dict:
+    """The index-based line arrays as the text arrays the CSV is written from."""
+    order_ids = np.char.add("ORD", np.char.zfill(line["order_number"].astype(str), 9))
+    return {
+        **line,
+        "order_id": order_ids,
+        "product_id": np.asarray(products["product_id"])[line["product_index"]],
+        "channel": np.array(CHANNELS)[line["channel_index"]],
+        "branch_id": np.asarray(line["branch_id"].to_numpy(zero_copy_only=False), dtype=object),
+    }
+
+
+def _returned_rows(config, line, returned, return_delay) -> tuple[np.ndarray, np.ndarray]:
+    """The returned line indices whose return falls in the window, and their timestamps."""
+    end = np.datetime64(config.end_date, "s") + np.timedelta64(86399, "s")
+    return_at = line["ordered_at"][returned] + (return_delay * 86400).astype("timedelta64[s]")
+    keep = return_at <= end
+    return returned[keep], return_at[keep]
+
+
+def _decimal(values: np.ndarray, scale: int, precision: int = 18) -> pa.Array:
+    """Numbers as decimal128(precision, scale), rounded to `scale` places like "%.2f"."""
+    units = np.rint(np.round(values, scale) * 10**scale).astype(np.int64)
+    words = np.empty((units.size, 2), dtype=np.int64)
+    words[:, 0] = units
+    words[:, 1] = units >> 63  # two's complement sign extension to 128 bits
+    return pa.Array.from_buffers(
+        pa.decimal128(precision, scale), units.size, [None, pa.py_buffer(words)]
+    )
+
+
+def _typed_lines_table(config, line, returned, return_delay, customer_ids, products) -> pa.Table:
+    """The transactions block as PARQUET_TYPES columns, built without text.
+
+    Equal to _typed(text table) (tests/unit/test_generator.py checks it) and many
+    times faster: formatting 24M numbers and timestamps as text dominated generation.
+    """
+    import pyarrow.compute as pc
+
+    n = line["order_number"].size
+    returned, return_at = _returned_rows(config, line, returned, return_delay)
+    rows = np.concatenate([np.arange(n), returned])
+    is_return = np.concatenate([np.zeros(n, np.int8), np.ones(returned.size, np.int8)])
+    sign = np.where(is_return == 1, -1, 1)
+    order_id = pc.binary_join_element_wise(
+        "ORD", pc.utf8_lpad(pa.array(line["order_number"][rows]).cast(pa.string()), 9, "0"), ""
+    )
+    line_id = pc.binary_join_element_wise(
+        order_id,
+        pa.array(["-", "-R"]).take(is_return),
+        pa.array(line["line_number"][rows]).cast(pa.string()),
+        "",
+    )
+    return pa.table(
+        {
+            "line_id": line_id,
+            "order_id": order_id,
+            "customer_id": pa.array(customer_ids, pa.string()).take(line["customer_index"][rows]),
+            "product_id": pa.array(products["product_id"]).take(line["product_index"][rows]),
+            "ordered_at": pa.array(
+                np.concatenate([line["ordered_at"], return_at]), pa.timestamp("s")
+            ),
+            "quantity": pa.array((line["quantity"][rows] * sign).astype(np.int32)),
+            "unit_price": _decimal(line["unit_price"][rows], 2),
+            "discount_amount": _decimal(line["discount_amount"][rows] * sign, 2),
+            "channel": pa.array(CHANNELS).take(line["channel_index"][rows]),
+            "branch_id": line["branch_id"].take(rows),
+            "line_type": pa.array(["sale", "return"]).take(is_return),
+        }
+    )
 
 
 def _lines_table(config, line, returned, return_delay, customer_ids) -> pa.Table:
@@ -736,18 +811,99 @@ def _write(table: pa.Table, path: Path, fmt: str, typed: bool) -> None:
 
 
 def _as_table(columns: dict) -> pa.Table:
-    return pa.table(
-        {
-            name: pa.array([None if v in (None, "") else str(v) for v in values], pa.string())
-            for name, values in columns.items()
-        }
+    """Every column as text, blank as null."""
+    return pa.table({name: _text_array(values) for name, values in columns.items()})
+
+
+def _text_array(values) -> pa.Array:
+    """`values` (strings or None) as a string array with "" as null, without a Python loop."""
+    import pyarrow.compute as pc
+
+    try:
+        array = pa.array(values, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers: format each as str() does
+        return pa.array([None if v in (None, "") else str(v) for v in values], pa.string())
+    return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
+
+
+# What the transaction blocks share; set before worker processes fork.
+_BLOCK_STATE: dict = {}
+
+
+def _block_rows(block: int) -> slice:
+    config = _BLOCK_STATE["config"]
+    size = config.block_customers
+    return slice(block * size, min((block + 1) * size, config.customers))
+
+
+def _block_orders(block: int) -> int:
+    """Orders in `block`: the first draws of its generator, as _transactions_block makes them."""
+    state = _BLOCK_STATE
+    config = state["config"]
+    window = (config.end_date - config.start_date).days + 1
+    rng = np.random.default_rng(state["block_seeds"][block])
+    owners, _ = _simulate_orders(
+        state["traits"], _block_rows(block), window, state["cumulative"], rng
     )
+    return int(owners.size)
+
+
+def _block_table(task: tuple[int, int]) -> pa.Table:
+    """The transactions of one block of customers, its order ids starting after `offset`."""
+    block, offset = task
+    state = _BLOCK_STATE
+    config, products = state["config"], state["products"]
+    rng = np.random.default_rng(state["block_seeds"][block])
+    line, returned, delay, _ = _transactions_block(
+        config,
+        state["traits"],
+        products,
+        state["branches"],
+        _block_rows(block),
+        state["cumulative"],
+        rng,
+        offset,
+    )
+    if state["typed"]:
+        return _typed_lines_table(config, line, returned, delay, state["customer_ids"], products)
+    return _lines_table(config, _text_line(line, products), returned, delay, state["customer_ids"])
+
+
+class _InlinePool:
+    """map/imap in this process: one worker needs no pool."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    map = staticmethod(map)
+    imap = staticmethod(map)
+
+
+def _block_pool(workers: int, n_blocks: int):
+    """A fork pool (workers inherit _BLOCK_STATE without pickling), or in-process."""
+    workers = max(1, min(workers, n_blocks))
+    if workers == 1:
+        return _InlinePool()
+    import multiprocessing
+
+    return multiprocessing.get_context("fork").Pool(workers)
 
 
 def generate(
-    config: GeneratorConfig, out_dir: Path, fmt: str = "csv", prefix: str = ""
+    config: GeneratorConfig,
+    out_dir: Path,
+    fmt: str = "csv",
+    prefix: str = "",
+    workers: int = 1,
 ) -> dict[str, int]:
-    """Write every raw table to `out_dir` as <prefix><table>.<fmt>; returns rows per table."""
+    """Write every raw table to `out_dir` as <prefix><table>.<fmt>; returns rows per table.
+
+    `workers` processes simulate blocks of customers in parallel; the bytes written
+    do not depend on it.
+    """
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"format must be csv or parquet, not {fmt!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -767,23 +923,38 @@ def generate(
 
     counts: dict[str, int] = {}
     lines_path = out_dir / f"{prefix}transactions"
-    block_seeds = seeds[3].spawn((config.customers + CUSTOMER_BLOCK - 1) // CUSTOMER_BLOCK)
+    n_blocks = (config.customers + config.block_customers - 1) // config.block_customers
+    # Dirty rows cannot be typed: with them, Parquet stays text like a messy export.
+    typed = fmt == "parquet" and not config.dirty_rows
+    _BLOCK_STATE.update(
+        config=config,
+        traits=traits,
+        products=products,
+        branches=branches,
+        cumulative=cumulative[: window + 1],
+        block_seeds=seeds[3].spawn(n_blocks),
+        customer_ids=customer_ids,
+        typed=typed,
+    )
     writer = None
-    order_offset = 0
     n_lines = 0
-    for block, block_seed in enumerate(block_seeds):
-        rows = slice(block * CUSTOMER_BLOCK, min((block + 1) * CUSTOMER_BLOCK, config.customers))
-        rng = np.random.default_rng(block_seed)
-        line, returned, delay, n_orders = _transactions_block(
-            config, traits, products, branches, rows, cumulative[: window + 1], rng, order_offset
-        )
-        order_offset += n_orders
-        table = _lines_table(config, line, returned, delay, customer_ids)
-        if config.dirty_rows and block == 0 and table.num_rows >= 7:
-            table = _dirty_transactions(table)
-        n_lines += table.num_rows
-        # Dirty rows cannot be typed: with them, Parquet stays text like a messy export.
-        writer = _append(writer, table, lines_path, fmt, typed=not config.dirty_rows)
+    try:
+        with _block_pool(workers, n_blocks) as pool:
+            # Blocks are independent but order ids run on across them: count each
+            # block's orders first, then build every block from its own offset.
+            orders = list(pool.map(_block_orders, range(n_blocks)))
+            offsets = np.concatenate([[0], np.cumsum(orders)[:-1]]).tolist()
+            for block, table in enumerate(
+                pool.imap(_block_table, zip(range(n_blocks), offsets, strict=True))
+            ):
+                if config.dirty_rows and block == 0 and table.num_rows >= 7:
+                    table = _dirty_transactions(table)
+                n_lines += table.num_rows
+                # One row group per block, written in block order: the same bytes for
+                # any number of workers.
+                writer = _append(writer, table, lines_path, fmt, typed=False)
+    finally:
+        _BLOCK_STATE.clear()
     if writer is not None:
         writer.close()
     counts["transactions"] = n_lines

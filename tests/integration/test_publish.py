@@ -117,6 +117,36 @@ def publish_workdir(sample_build: Path, tmp_path: Path) -> Path:
     return tmp_path / "marketing.duckdb"
 
 
+def test_publish_parquet_on_request_and_views_become_tables(sample_build, tmp_path):
+    serving = publish_workdir(sample_build, tmp_path)
+    with duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True) as build:
+        kinds = dict(
+            build.execute(
+                "select table_name, table_type from information_schema.tables "
+                "where table_schema = 'marts'"
+            ).fetchall()
+        )
+        lines = build.execute(
+            "select count(*), sum(net_amount) from marts.fct_order_lines"
+        ).fetchone()
+    assert kinds["fct_order_lines"] == "VIEW"  # stored once, in staging
+    result = run_cli(tmp_path, "publish", "--parquet")
+    assert result.returncode == 0, result.stderr
+    with duckdb.connect(str(serving), read_only=True) as con:
+        served = con.execute(
+            "select table_type from information_schema.tables "
+            "where table_schema = 'marts' and table_name = 'fct_order_lines'"
+        ).fetchone()
+        assert served == ("BASE TABLE",)
+        assert (
+            con.execute("select count(*), sum(net_amount) from marts.fct_order_lines").fetchone()
+            == lines
+        )
+    parquet = tmp_path / "marketing_parquet" / "fct_order_lines.parquet"
+    assert duckdb.sql(f"select count(*) from '{parquet}'").fetchall() == [(lines[0],)]
+    assert sorted(p.stem for p in parquet.parent.glob("*.parquet")) == sorted(kinds)
+
+
 def _emails(serving: Path) -> dict[int, str]:
     with duckdb.connect(str(serving), read_only=True) as con:
         return dict(con.execute("select customer_id, email from marts.dim_customers").fetchall())

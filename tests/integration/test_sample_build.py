@@ -157,7 +157,8 @@ def test_serving_file_holds_marts_with_pii_hashed(sample_build, warehouse):
     assert "@" in raw_email
     assert served[0] == keyed_hash(raw_email, "test-key")  # joinable from outside
     assert served[1] is None
-    assert (sample_build / "marketing_parquet" / "dim_customers.parquet").exists()
+    # Parquet is written only on request (publish --parquet, see test_publish).
+    assert not (sample_build / "marketing_parquet").exists()
 
 
 def test_clusters_are_filled_and_sensible(warehouse):

@@ -7,23 +7,49 @@ with order_lines as (
     select * from {{ ref('fct_order_lines') }}
 ),
 
-order_categories as (
-    select distinct
+-- Each order reduced to its basket (the sorted set of its categories); the
+-- pairs are counted per distinct basket, weighted by how many orders have
+-- it: a few hundred baskets instead of a self-join of every order's lines.
+order_baskets as (
+    select
         order_id,
-        category
+        list_sort(list(distinct category)) as categories
     from order_lines
     where not is_return
+    group by order_id
+),
+
+baskets as (
+    select
+        row_number() over (order by categories) as basket_id,
+        categories,
+        count_orders as orders
+    from (
+        select
+            categories,
+            count(*) as count_orders
+        from order_baskets
+        group by categories
+    ) as counted
+),
+
+basket_categories as (
+    select
+        basket_id,
+        orders,
+        unnest(categories) as category
+    from baskets
 ),
 
 order_count as (
-    select count(distinct order_id) as orders from order_categories
+    select sum(orders) as orders from baskets
 ),
 
 category_orders as (
     select
         category,
-        count(*) as orders
-    from order_categories
+        sum(orders) as orders
+    from basket_categories
     group by category
 ),
 
@@ -31,11 +57,11 @@ pairs as (
     select
         antecedent.category as antecedent_category,
         consequent.category as consequent_category,
-        count(*) as orders_with_both
-    from order_categories as antecedent
-    inner join order_categories as consequent
+        sum(antecedent.orders) as orders_with_both
+    from basket_categories as antecedent
+    inner join basket_categories as consequent
         on
-            antecedent.order_id = consequent.order_id
+            antecedent.basket_id = consequent.basket_id
             and antecedent.category <> consequent.category
     group by antecedent.category, consequent.category
 ),

@@ -1,5 +1,8 @@
+{{ config(materialized='view') }}
 -- One row per valid order line (sales and returns) with its product
 -- category and money: gross = quantity x unit price, net = gross - discount.
+-- A view: the lines are stored once, in staging's parsed base table; the
+-- serving file gets a table (publish materializes it).
 with order_lines as (
     select * from {{ ref('stg_shop__order_lines') }}
 ),

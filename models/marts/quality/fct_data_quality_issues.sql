@@ -50,23 +50,83 @@ logged as (
     from values_by_measure
 ),
 
+-- The medians are exact, computed from each measure's distinct values and
+-- their counts: prices repeat, so this is a few thousand rows, not a sort
+-- of every line.
+histogram as (
+    select
+        column_name,
+        log10(measure_value) as log_value,
+        count(*) as n_values
+    from values_by_measure
+    group by column_name, measure_value
+),
+
+medians_cumulative as (
+    select
+        column_name,
+        log_value,
+        sum(n_values) over (
+            partition by column_name
+            order by log_value
+            rows between unbounded preceding and current row
+        ) as running_n,
+        sum(n_values) over (partition by column_name) as n_lines
+    from histogram
+),
+
+-- The mean of the middle value(s), as median() over every row would give.
 medians as (
     select
         column_name,
-        median(log_value) as median_log,
-        count(*) as n_lines
-    from logged
-    group by column_name
+        n_lines,
+        (
+            min(
+                case when running_n >= (n_lines - 1) // 2 + 1 then log_value end
+            )
+            + min(case when running_n >= n_lines // 2 + 1 then log_value end)
+        ) / 2 as median_log
+    from medians_cumulative
+    group by column_name, n_lines
 ),
 
+deviations as (
+    select
+        histogram.column_name,
+        abs(histogram.log_value - medians.median_log) as deviation,
+        sum(histogram.n_values) as n_values
+    from histogram
+    inner join medians
+        on histogram.column_name = medians.column_name
+    group by histogram.column_name, deviation
+),
+
+spreads_cumulative as (
+    select
+        column_name,
+        deviation,
+        sum(n_values) over (
+            partition by column_name
+            order by deviation
+            rows between unbounded preceding and current row
+        ) as running_n,
+        sum(n_values) over (partition by column_name) as n_lines
+    from deviations
+),
+
+-- The mean of the middle value(s), as median() over every row would give.
 spreads as (
     select
-        logged.column_name,
-        median(abs(logged.log_value - medians.median_log)) as mad_log
-    from logged
-    inner join medians
-        on logged.column_name = medians.column_name
-    group by logged.column_name
+        column_name,
+        n_lines,
+        (
+            min(
+                case when running_n >= (n_lines - 1) // 2 + 1 then deviation end
+            )
+            + min(case when running_n >= n_lines // 2 + 1 then deviation end)
+        ) / 2 as mad_log
+    from spreads_cumulative
+    group by column_name, n_lines
 ),
 
 implausible as (

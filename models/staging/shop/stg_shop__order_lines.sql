@@ -1,6 +1,6 @@
-{{ config(materialized='table') }}
 -- Usable order lines with their money as DECIMAL; returns carry negative
--- quantity and amounts. Materialized: every mart reads it.
+-- quantity and amounts. A view over the parsed base_shop__order_lines table:
+-- the lines are stored once (there), not copied again here.
 -- With no usable line at all the build stops here with a plain error.
 {{ assert_usable_transactions() }}
 with checked as (

@@ -1,0 +1,84 @@
+"""One raw contract: var raw_tables in dbt_project.yml. Everything else that
+describes the raw tables (the sample seeds' column types, the declared sources,
+the generator's Parquet types) must agree with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from marketing_engine.generate import GeneratorConfig, generate
+
+PROJECT = Path(__file__).resolve().parents[2]
+CONTRACT = yaml.safe_load((PROJECT / "dbt_project.yml").read_text())["vars"]["raw_tables"]
+
+
+def _parquet_type_fits(arrow_type: pa.DataType, contract_type: str) -> bool:
+    """A Parquet column of `arrow_type` casts to `contract_type` without loss."""
+    compact = contract_type.lower().replace(" ", "")
+    if compact.startswith("decimal("):
+        precision, scale = (int(part) for part in compact[8:-1].split(","))
+        if pa.types.is_integer(arrow_type):
+            return True
+        return (
+            pa.types.is_decimal(arrow_type)
+            and arrow_type.scale <= scale
+            and arrow_type.precision - arrow_type.scale <= precision - scale
+        )
+    checks = {
+        "integer": pa.types.is_integer,
+        "date": pa.types.is_date,
+        "timestamp": pa.types.is_timestamp,
+        "boolean": pa.types.is_boolean,
+        "varchar": pa.types.is_string,
+    }
+    return checks[compact](arrow_type)
+
+
+def test_sample_seeds_declare_every_contract_column_as_text():
+    seeds = yaml.safe_load((PROJECT / "seeds" / "sample" / "_sample__seeds.yml").read_text())
+    declared = {seed["name"]: seed["config"]["column_types"] for seed in seeds["seeds"]}
+    for table, contract in CONTRACT.items():
+        if f"raw_{table}" not in declared:
+            assert not contract["required"], f"no seed for required raw table {table}"
+            continue
+        column_types = declared[f"raw_{table}"]
+        assert list(column_types) == list(contract["columns"]), table
+        assert set(column_types.values()) == {"varchar"}, table
+
+
+def test_declared_sources_are_the_contract_tables():
+    sources = yaml.safe_load(
+        (PROJECT / "models" / "staging" / "shop" / "_shop__sources.yml").read_text()
+    )["sources"]
+    (shop,) = [source for source in sources if source["name"] == "shop"]
+    assert [table["name"] for table in shop["tables"]] == list(CONTRACT)
+
+
+@pytest.fixture(scope="module")
+def generated_parquet(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("contract")
+    generate(GeneratorConfig(customers=80, seed=3, dirty_rows=False), out, "parquet")
+    return out
+
+
+def test_generator_parquet_types_fit_the_contract(generated_parquet):
+    written = sorted(path.stem for path in generated_parquet.glob("*.parquet"))
+    assert "transactions" in written and "customers" in written
+    for table in written:
+        schema = pq.read_schema(generated_parquet / f"{table}.parquet")
+        contract = CONTRACT[table]["columns"]
+        assert schema.names == list(contract), table
+        for column, contract_type in contract.items():
+            arrow_type = schema.field(column).type
+            assert _parquet_type_fits(arrow_type, contract_type), (table, column, arrow_type)
+
+
+def test_the_fit_check_can_fail():
+    assert not _parquet_type_fits(pa.decimal128(18, 3), "decimal(18, 2)")
+    assert not _parquet_type_fits(pa.string(), "date")
+    assert not _parquet_type_fits(pa.int32(), "varchar")
