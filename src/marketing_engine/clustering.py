@@ -5,10 +5,15 @@ frequency and money are heavy-tailed), then every feature is standardized to
 mean 0 and standard deviation 1, so each counts equally in distances.
 
 Memory: DBSCAN and Ward are quadratic, and even KMeans' k sweep is costly on
-millions of rows, so every algorithm is fitted on a seeded sample
-(`fit_sample_size`, `hierarchical_sample_size`); the other customers are
-assigned to the nearest centroid (KMeans, Ward) or to the nearest DBSCAN core
-point within eps (else noise). Silhouette is always computed on a sample.
+millions of rows, so every algorithm, the choice of k and eps and every quality
+figure work on ONE seeded sample of `fit_sample_size` customers (Ward on its
+first `hierarchical_sample_size`, silhouette on `silhouette_sample_size` of it).
+With fewer customers than that, the sample is everyone. Then every customer is
+assigned in one vectorised pass, in chunks of `assign_chunk_rows` rows so memory
+stays bounded: to the nearest centre (KMeans), the nearest cluster centroid
+(Ward) or the nearest DBSCAN core point within eps (else noise). The evaluation
+says how many customers the fit used and, when that is not everyone, that the
+others were assigned by nearest centre.
 
 Stability: clusters are numbered in a canonical order (largest first), then
 matched to the previous run by Hungarian matching on centroids, where the
@@ -27,7 +32,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import DBSCAN, AgglomerativeClustering, KMeans
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
-from sklearn.neighbors import NearestNeighbors
+from sklearn.neighbors import KDTree, NearestNeighbors
 
 from marketing_engine.memo import OneSlotCache
 from marketing_engine.settings import FromConfig
@@ -50,6 +55,7 @@ class ClusteringConfig(FromConfig):
     fit_sample_size: int = 50_000
     hierarchical_sample_size: int = 10_000
     silhouette_sample_size: int = 10_000
+    assign_chunk_rows: int = 100_000
     dbscan_min_samples: int = 10
     match_tolerance: float = 1.0
     random_state: int = 42
@@ -63,6 +69,14 @@ class ClusteringConfig(FromConfig):
             raise ValueError(f"need 2 <= k_min <= k_max, got {self.k_min}..{self.k_max}")
         if not self.features:
             raise ValueError("features must list at least one column")
+        for name in (
+            "fit_sample_size",
+            "hierarchical_sample_size",
+            "silhouette_sample_size",
+            "assign_chunk_rows",
+        ):
+            if getattr(self, name) < 2:
+                raise ValueError(f"{name} must be at least 2, got {getattr(self, name)}")
 
 
 @dataclass
@@ -74,6 +88,7 @@ class AlgorithmFit:
     parameters: dict
     inertia: float | None = None
     note: str | None = None
+    fit_sample_size: int | None = None
 
 
 @dataclass
@@ -115,6 +130,41 @@ def _sample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
     return np.sort(rng.choice(n, size, replace=False))
 
 
+def fit_sample(n: int, config: ClusteringConfig) -> np.ndarray:
+    """Sorted row positions of the one seeded sample every fit uses (everyone if n is small)."""
+    return _sample(n, config.fit_sample_size, np.random.default_rng(config.random_state))
+
+
+# --- chunked assignment ----------------------------------------------------------------
+
+
+def nearest_point(
+    x: np.ndarray, points: np.ndarray, chunk_rows: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of x: position of the nearest of `points` and the Euclidean distance to it.
+
+    Rows are processed `chunk_rows` at a time, so memory stays bounded by
+    chunk_rows x (a few centres, or a KD-tree query) whatever the row count.
+    Few points (centres): exact brute force; many (DBSCAN cores): a KD-tree.
+    Ties go to the lowest position.
+    """
+    position = np.empty(len(x), dtype=np.int64)
+    distance = np.empty(len(x), dtype=float)
+    tree = KDTree(points) if len(points) > 64 else None
+    for start in range(0, len(x), chunk_rows):
+        rows = x[start : start + chunk_rows]
+        if tree is None:
+            squared = ((rows[:, None, :] - points[None, :, :]) ** 2).sum(axis=2)
+            best = squared.argmin(axis=1)
+            position[start : start + len(rows)] = best
+            distance[start : start + len(rows)] = np.sqrt(squared[np.arange(len(rows)), best])
+        else:
+            found, at = tree.query(rows, k=1)
+            position[start : start + len(rows)] = at[:, 0]
+            distance[start : start + len(rows)] = found[:, 0]
+    return position, distance
+
+
 # --- algorithms ----------------------------------------------------------------------
 
 
@@ -136,7 +186,16 @@ def _canonical(labels: np.ndarray) -> np.ndarray:
     order = sorted(clusters, key=lambda c: (-int((labels == c).sum()), first_member[c]))
     mapping = {old: new for new, old in enumerate(order)}
     mapping[NOISE] = NOISE
-    return np.vectorize(mapping.get, otypes=[int])(labels) if labels.size else labels
+    return _relabel(labels, mapping)
+
+
+def _relabel(labels: np.ndarray, mapping: dict) -> np.ndarray:
+    """labels mapped through `mapping` (every label a key), vectorised."""
+    if not labels.size:
+        return labels
+    keys = np.array(sorted(mapping), dtype=np.int64)
+    values = np.array([mapping[k] for k in keys], dtype=np.int64)
+    return values[np.searchsorted(keys, labels)]
 
 
 SWEEP_COLUMNS = {"k": "int64", "inertia": "float64", "silhouette": "float64"}
@@ -179,8 +238,7 @@ def fit_kmeans(x: np.ndarray, config: ClusteringConfig) -> tuple[AlgorithmFit, p
 
     Too few distinct customers for k_min clusters: one cluster, with a note saying why.
     """
-    rng = np.random.default_rng(config.random_state)
-    sample = x[_sample(len(x), config.fit_sample_size, rng)]
+    sample = x[fit_sample(len(x), config)]
     n_distinct = distinct_points(sample)
     ks = k_range(len(sample), n_distinct, config)
     note = too_few_points_note(len(sample), n_distinct, config)
@@ -210,16 +268,16 @@ def fit_kmeans(x: np.ndarray, config: ClusteringConfig) -> tuple[AlgorithmFit, p
     best_k = int(sweep.loc[sweep["silhouette"].fillna(-np.inf).idxmax(), "k"])
     sweep["is_chosen"] = sweep["k"] == best_k
     best = models[best_k]
-    labels = _canonical(best.predict(x))
+    nearest, _ = nearest_point(x, best.cluster_centers_, config.assign_chunk_rows)
+    labels = _canonical(nearest)
     parameters = {"k": best_k, "n_init": 4}
-    fit = AlgorithmFit("kmeans", labels, parameters, float(best.inertia_), note)
+    fit = AlgorithmFit("kmeans", labels, parameters, float(best.inertia_), note, len(sample))
     return fit, sweep
 
 
 def fit_dbscan(x: np.ndarray, config: ClusteringConfig) -> AlgorithmFit:
     """DBSCAN with eps at the knee of the k-distance curve; the rest join the nearest core."""
-    rng = np.random.default_rng(config.random_state + 1)
-    index = _sample(len(x), config.fit_sample_size, rng)
+    index = fit_sample(len(x), config)
     sample = x[index]
     min_samples = min(config.dbscan_min_samples, len(sample) - 1)
     distances, _ = NearestNeighbors(n_neighbors=min_samples).fit(sample).kneighbors(sample)
@@ -232,31 +290,29 @@ def fit_dbscan(x: np.ndarray, config: ClusteringConfig) -> AlgorithmFit:
     rest = np.setdiff1d(np.arange(len(x)), index, assume_unique=True)
     core = model.core_sample_indices_
     if rest.size and core.size:
-        nearest = NearestNeighbors(n_neighbors=1).fit(sample[core])
-        distance, position = nearest.kneighbors(x[rest])
-        core_labels = model.labels_[core][position[:, 0]]
-        labels[rest] = np.where(distance[:, 0] <= eps, core_labels, NOISE)
+        position, distance = nearest_point(x[rest], sample[core], config.assign_chunk_rows)
+        core_labels = model.labels_[core][position]
+        labels[rest] = np.where(distance <= eps, core_labels, NOISE)
     parameters = {"eps": round(eps, 6), "min_samples": int(min_samples)}
-    return AlgorithmFit("dbscan", _canonical(labels), parameters)
+    return AlgorithmFit("dbscan", _canonical(labels), parameters, fit_sample_size=len(index))
 
 
 def fit_hierarchical(x: np.ndarray, n_clusters: int, config: ClusteringConfig) -> AlgorithmFit:
-    """Ward agglomerative clustering on a sample; every customer joins the nearest centroid."""
+    """Ward agglomerative clustering on a sample; every customer joins the nearest centroid.
+
+    The sample is the first `hierarchical_sample_size` of the fit sample (seeded).
+    """
+    shared = fit_sample(len(x), config)
     rng = np.random.default_rng(config.random_state + 2)
-    index = _sample(len(x), config.hierarchical_sample_size, rng)
+    index = shared[_sample(len(shared), config.hierarchical_sample_size, rng)]
     sample = x[index]
     n_clusters = min(n_clusters, len(sample))
     fitted = AgglomerativeClustering(n_clusters=n_clusters, linkage="ward").fit_predict(sample)
     centroids = np.vstack([sample[fitted == c].mean(axis=0) for c in range(n_clusters)])
-    labels = _nearest_centroid(x, centroids)
+    labels, _ = nearest_point(x, centroids, config.assign_chunk_rows)
     labels[index] = fitted
     parameters = {"n_clusters": int(n_clusters), "linkage": "ward"}
-    return AlgorithmFit("hierarchical", _canonical(labels), parameters)
-
-
-def _nearest_centroid(x: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    nearest = NearestNeighbors(n_neighbors=1).fit(centroids)
-    return nearest.kneighbors(x, return_distance=False)[:, 0].astype(int)
+    return AlgorithmFit("hierarchical", _canonical(labels), parameters, fit_sample_size=len(index))
 
 
 # --- evaluation ----------------------------------------------------------------------
@@ -272,10 +328,34 @@ def _silhouette(x: np.ndarray, labels: np.ndarray, config: ClusteringConfig) -> 
     )
 
 
+ASSIGNED_BY = {
+    "kmeans": "the nearest cluster centre",
+    "hierarchical": "the nearest cluster centroid",
+    "dbscan": "the nearest core customer within eps, else marked noise",
+}
+
+
+def sample_note(fit: AlgorithmFit, n_customers: int) -> str | None:
+    """Plain words when the fit used a sample: how many, and how the others were assigned."""
+    used = fit.fit_sample_size
+    if used is None or used >= n_customers:
+        return None
+    return (
+        f"{fit.algorithm} fitted on a seeded sample of {used:,} of {n_customers:,} customers; "
+        f"the other {n_customers - used:,} were assigned to {ASSIGNED_BY[fit.algorithm]}"
+    )
+
+
 def evaluate(fit: AlgorithmFit, x: np.ndarray, config: ClusteringConfig) -> dict:
-    """Silhouette (sampled), Davies-Bouldin and Calinski-Harabasz on non-noise customers."""
+    """Silhouette (sampled), Davies-Bouldin and Calinski-Harabasz on the fit sample.
+
+    The quality figures use the non-noise customers of the one fit sample (everyone
+    when there are fewer than fit_sample_size); cluster count and noise share use
+    every customer.
+    """
     keep = fit.labels != NOISE
     n_clusters = len(np.unique(fit.labels[keep]))
+    notes = [note for note in (fit.note, sample_note(fit, len(x))) if note]
     row = {
         "algorithm": fit.algorithm,
         "parameters": ", ".join(f"{k}={v}" for k, v in fit.parameters.items()),
@@ -285,13 +365,14 @@ def evaluate(fit: AlgorithmFit, x: np.ndarray, config: ClusteringConfig) -> dict
         "calinski_harabasz": None,
         "inertia": fit.inertia,
         "noise_share": float(1 - keep.mean()) if len(keep) else 0.0,
-        "note": fit.note,
+        "fit_sample_size": fit.fit_sample_size if fit.fit_sample_size is not None else len(x),
+        "note": "; ".join(notes) if notes else None,
     }
-    if n_clusters >= 2:
-        rng = np.random.default_rng(config.random_state + 3)
-        index = np.flatnonzero(keep)
-        index = index[_sample(index.size, config.fit_sample_size, rng)]
-        row["silhouette"] = _silhouette(x, fit.labels, config)
+    sample = fit_sample(len(x), config)
+    labels = fit.labels[sample]
+    index = sample[labels != NOISE]
+    if len(np.unique(fit.labels[index])) >= 2:
+        row["silhouette"] = _silhouette(x[sample], labels, config)
         row["davies_bouldin"] = float(davies_bouldin_score(x[index], fit.labels[index]))
         row["calinski_harabasz"] = float(calinski_harabasz_score(x[index], fit.labels[index]))
     return row
@@ -344,7 +425,7 @@ def match_previous(
         if cluster not in mapping:
             mapping[cluster] = next_id
             next_id += 1
-    return np.vectorize(mapping.get, otypes=[int])(labels)
+    return _relabel(labels, mapping)
 
 
 def cluster_id_origin(
@@ -517,7 +598,7 @@ def assignments(
                     "customer_id": result.customer_ids,
                     "algorithm": algorithm,
                     "cluster_id": labels.astype("int64"),
-                    "cluster_name": [names[label] for label in labels],
+                    "cluster_name": pd.Series(labels).map(names).to_numpy(),
                     "is_noise": labels == NOISE,
                     "is_primary": algorithm == config.primary_algorithm,
                 }
@@ -550,6 +631,7 @@ def evaluation_table(
         noise_share=0.0,
         is_primary=False,
         n_customers=len(result.customer_ids),
+        fit_sample_size=result.fits["kmeans"].fit_sample_size or len(result.customer_ids),
         note=None,
     )
     columns = [
@@ -557,6 +639,7 @@ def evaluation_table(
         "parameters",
         "n_clusters",
         "n_customers",
+        "fit_sample_size",
         "k",
         "silhouette",
         "davies_bouldin",
@@ -571,7 +654,7 @@ def evaluation_table(
     table = pd.concat([chosen[columns], sweep[columns]], ignore_index=True)
     for name in ("silhouette", "davies_bouldin", "calinski_harabasz", "inertia", "noise_share"):
         table[name] = table[name].astype(float)
-    for name in ("n_clusters", "n_customers", "k"):
+    for name in ("n_clusters", "n_customers", "fit_sample_size", "k"):
         table[name] = table[name].astype("Int64")
     for name in ("is_elbow", "is_chosen", "is_primary"):
         table[name] = table[name].astype("boolean")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.cluster import DBSCAN, AgglomerativeClustering, KMeans
 from sklearn.metrics import adjusted_rand_score
 
 from marketing_engine import clustering
@@ -299,3 +300,104 @@ def test_k_is_capped_by_distinct_customers_and_the_cap_is_noted():
     kmeans = evaluation[evaluation["algorithm"] == "kmeans"].iloc[0]
     assert "k tried up to 3, not 7" in kmeans["note"]
     assert evaluation.loc[evaluation["algorithm"] == "dbscan", "note"].isna().all()
+
+
+# --- one fit sample, then every customer assigned in chunks -------------------------
+
+
+def _same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    """True when a and b group the rows identically (cluster numbers may differ)."""
+    table = pd.crosstab(a, b)
+    return bool(((table > 0).sum(axis=0) == 1).all() and ((table > 0).sum(axis=1) == 1).all())
+
+
+def test_below_the_sample_size_everyone_is_fitted_as_by_sklearn_on_all_rows():
+    frame = synthetic(n_per_group=150)
+    cfg = config(fit_sample_size=len(frame))
+    result = fit_all(frame, cfg)
+    k = result.fits["kmeans"].parameters["k"]
+    full = KMeans(n_clusters=k, n_init=4, random_state=cfg.random_state).fit(result.scaled)
+    assert _same_partition(full.labels_, result.fits["kmeans"].labels)
+    ward = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(result.scaled)
+    assert _same_partition(ward, result.fits["hierarchical"].labels)
+    table = evaluation_table(frame, cfg)
+    assert (table["fit_sample_size"] == len(frame)).all()
+    assert table["note"].isna().all()
+
+
+def test_customers_outside_the_sample_get_what_the_fitted_kmeans_predicts():
+    frame = synthetic(n_per_group=750)
+    cfg = config(fit_sample_size=600, silhouette_sample_size=300)
+    result = fit_all(frame, cfg)
+    sample = clustering.fit_sample(len(frame), cfg)
+    assert len(sample) == 600
+    k = result.fits["kmeans"].parameters["k"]
+    model = KMeans(n_clusters=k, n_init=4, random_state=cfg.random_state).fit(result.scaled[sample])
+    predicted = model.predict(result.scaled)
+    assert _same_partition(predicted, result.fits["kmeans"].labels)
+    outside = np.setdiff1d(np.arange(len(frame)), sample)
+    assert _same_partition(predicted[outside], result.fits["kmeans"].labels[outside])
+
+
+def test_the_evaluation_says_how_many_customers_the_fit_used():
+    frame = synthetic(n_per_group=750)
+    cfg = config(fit_sample_size=600, hierarchical_sample_size=400, silhouette_sample_size=300)
+    table = evaluation_table(frame, cfg).set_index("algorithm")
+    assert table.loc["kmeans", "fit_sample_size"] == 600
+    assert table.loc["dbscan", "fit_sample_size"] == 600
+    assert table.loc["hierarchical", "fit_sample_size"] == 400
+    assert "600 of 3,000 customers" in table.loc["kmeans", "note"]
+    assert "nearest cluster centre" in table.loc["kmeans", "note"]
+    assert "else marked noise" in table.loc["dbscan", "note"]
+
+
+def test_dbscan_gives_the_unsampled_the_nearest_core_within_eps_else_noise():
+    frame = synthetic(n_per_group=500, outliers=6)
+    cfg = config(fit_sample_size=700)
+    result = fit_all(frame, cfg)
+    fit = result.fits["dbscan"]
+    sample = clustering.fit_sample(len(frame), cfg)
+    x = result.scaled
+    model = DBSCAN(eps=fit.parameters["eps"], min_samples=fit.parameters["min_samples"]).fit(
+        x[sample]
+    )
+    assert _same_partition(model.labels_, fit.labels[sample])
+    cores = x[sample][model.core_sample_indices_]
+    core_labels = fit.labels[sample][model.core_sample_indices_]
+    outside = np.setdiff1d(np.arange(len(frame)), sample)
+    distances = np.sqrt(((x[outside][:, None, :] - cores[None, :, :]) ** 2).sum(axis=2))
+    nearest = distances.argmin(axis=1)
+    within = distances.min(axis=1) <= fit.parameters["eps"]
+    expected = np.where(within, core_labels[nearest], clustering.NOISE)
+    np.testing.assert_array_equal(fit.labels[outside], expected)
+    assert (~within).any() and within.any()  # both branches are exercised
+
+
+@pytest.mark.parametrize("n_points", [5, 300])  # brute force, KD-tree
+def test_chunked_nearest_point_equals_the_unchunked_argmin(n_points):
+    rng = np.random.default_rng(7)
+    x, points = rng.normal(size=(1000, 3)), rng.normal(size=(n_points, 3))
+    full = np.sqrt(((x[:, None, :] - points[None, :, :]) ** 2).sum(axis=2))
+    for chunk in (7, 1000, 10**6):
+        position, distance = clustering.nearest_point(x, points, chunk)
+        np.testing.assert_array_equal(position, full.argmin(axis=1))
+        np.testing.assert_allclose(distance, full.min(axis=1), rtol=1e-12)
+
+
+def test_small_assignment_chunks_give_the_same_table():
+    frame = synthetic(n_per_group=500, outliers=4)
+    sampled = {"fit_sample_size": 900, "silhouette_sample_size": 300}
+    whole = assignments(frame, config(**sampled))
+    clustering._FIT_CACHE.clear()
+    chunked = assignments(frame, config(assign_chunk_rows=37, **sampled))
+    pd.testing.assert_frame_equal(whole, chunked)
+
+
+def test_a_sampled_fit_is_deterministic():
+    frame = synthetic(n_per_group=500, outliers=4)
+    cfg = config(fit_sample_size=900, silhouette_sample_size=300)
+    first = (assignments(frame, cfg), evaluation_table(frame, cfg))
+    clustering._FIT_CACHE.clear()
+    second = (assignments(frame, cfg), evaluation_table(frame, cfg))
+    pd.testing.assert_frame_equal(first[0], second[0])
+    pd.testing.assert_frame_equal(first[1], second[1])
