@@ -89,6 +89,8 @@ class AlgorithmFit:
     inertia: float | None = None
     note: str | None = None
     fit_sample_size: int | None = None
+    # The silhouette already computed on the fit sample's labels (KMeans sweep), if any.
+    sample_silhouette: float | None = None
 
 
 @dataclass
@@ -238,7 +240,8 @@ def fit_kmeans(x: np.ndarray, config: ClusteringConfig) -> tuple[AlgorithmFit, p
 
     Too few distinct customers for k_min clusters: one cluster, with a note saying why.
     """
-    sample = x[fit_sample(len(x), config)]
+    index = fit_sample(len(x), config)
+    sample = x[index]
     n_distinct = distinct_points(sample)
     ks = k_range(len(sample), n_distinct, config)
     note = too_few_points_note(len(sample), n_distinct, config)
@@ -272,6 +275,10 @@ def fit_kmeans(x: np.ndarray, config: ClusteringConfig) -> tuple[AlgorithmFit, p
     labels = _canonical(nearest)
     parameters = {"k": best_k, "n_init": 4}
     fit = AlgorithmFit("kmeans", labels, parameters, float(best.inertia_), note, len(sample))
+    if np.array_equal(_canonical(best.labels_), _canonical(labels[index])):
+        # Same partition of the same sample: the evaluation's silhouette is the sweep's.
+        chosen = sweep.loc[sweep["is_chosen"], "silhouette"].iloc[0]
+        fit.sample_silhouette = None if pd.isna(chosen) else float(chosen)
     return fit, sweep
 
 
@@ -372,7 +379,11 @@ def evaluate(fit: AlgorithmFit, x: np.ndarray, config: ClusteringConfig) -> dict
     labels = fit.labels[sample]
     index = sample[labels != NOISE]
     if len(np.unique(fit.labels[index])) >= 2:
-        row["silhouette"] = _silhouette(x[sample], labels, config)
+        row["silhouette"] = (
+            fit.sample_silhouette
+            if fit.sample_silhouette is not None
+            else _silhouette(x[sample], labels, config)
+        )
         row["davies_bouldin"] = float(davies_bouldin_score(x[index], fit.labels[index]))
         row["calinski_harabasz"] = float(calinski_harabasz_score(x[index], fit.labels[index]))
     return row

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.cluster import DBSCAN, AgglomerativeClustering, KMeans
-from sklearn.metrics import adjusted_rand_score
+from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from marketing_engine import clustering
 from marketing_engine.clustering import (
@@ -401,3 +401,16 @@ def test_a_sampled_fit_is_deterministic():
     second = (assignments(frame, cfg), evaluation_table(frame, cfg))
     pd.testing.assert_frame_equal(first[0], second[0])
     pd.testing.assert_frame_equal(first[1], second[1])
+
+
+def test_the_kmeans_silhouette_is_sklearns_on_the_fit_sample():
+    frame = synthetic(n_per_group=750)
+    cfg = config(fit_sample_size=600, silhouette_sample_size=300)
+    result = fit_all(frame, cfg)
+    sample = clustering.fit_sample(len(frame), cfg)
+    labels = result.fits["kmeans"].labels[sample]
+    expected = silhouette_score(
+        result.scaled[sample], labels, sample_size=300, random_state=cfg.random_state
+    )
+    shown = evaluation_table(frame, cfg).set_index("algorithm").loc["kmeans", "silhouette"]
+    assert shown == pytest.approx(expected, rel=1e-12)
