@@ -63,8 +63,8 @@ STAGES = [
     ("forecast", "int_segment_monthly_revenue sales_forecast forecast_backtest"),
     (
         "messages",
-        "int_rfm_segment_profiles int_cluster_segment_profiles "
-        "int_message_pairings marketing_message_log marketing_messages "
+        "message_rfm_segments message_cluster_segments "
+        "message_pairings marketing_message_log marketing_messages "
         "customer_messages",
     ),
 ]

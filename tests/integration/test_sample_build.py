@@ -172,7 +172,7 @@ def test_clusters_are_filled_and_sensible(warehouse):
     assert evaluation.loc["kmeans", "n_clusters"] >= 3
     assert evaluation.loc["kmeans", "silhouette"] > 0.15
     unclustered = warehouse.execute(
-        "select count(*) from marts.dim_customers where frequency > 0 and cluster_id is null"
+        "select count(*) from marts.customer_360 where frequency > 0 and cluster_id is null"
     ).fetchone()[0]
     assert unclustered == 0
     insights = warehouse.execute(
@@ -196,7 +196,7 @@ def test_rebuilding_gives_identical_cluster_labels(sample_build, warehouse, tmp_
     assert after == before
 
 
-def test_clv_predictions_track_the_holdout_and_reach_dim_customers(warehouse):
+def test_clv_predictions_track_the_holdout_and_reach_customer_360(warehouse):
     overall = warehouse.execute(
         "select mean_predicted, mean_actual, correlation from marts.clv_holdout_validation "
         "where calibration_purchases = 'all'"
@@ -208,14 +208,14 @@ def test_clv_predictions_track_the_holdout_and_reach_dim_customers(warehouse):
     ).fetchone()[0]
     assert converged
     missing = warehouse.execute(
-        "select count(*) from marts.dim_customers where frequency > 0 and p_alive is null"
+        "select count(*) from marts.customer_360 where frequency > 0 and p_alive is null"
     ).fetchone()[0]
     assert missing == 0
     # Customers flagged at churn risk by the rule are less likely alive by the model.
     at_risk, safe = warehouse.execute(
         "select avg(p_alive) filter (where is_churn_risk), "
         "avg(p_alive) filter (where not is_churn_risk) "
-        "from marts.dim_customers where frequency > 1"
+        "from marts.customer_360 where frequency > 1"
     ).fetchone()
     assert at_risk < safe
 
