@@ -4,6 +4,11 @@
         declares, each with the declared data_type. One row per difference,
         naming the column, both types and the fix; a failure stops `dbt build`
         (and so the publish) like a broken contract. -#}
+    {{ config(meta={'explain':
+        '{failures} column(s) differ from the YAML contract (name or data_type):'
+        ~ ' the Python model output changed shape. Fix: cast the column in the'
+        ~ ' model, or correct data_type in its YAML; `dbt test -s {model}` lists'
+        ~ ' each column with the declared and the built type.'}) }}
     {%- set aliases = {
         'int': 'integer', 'int4': 'integer', 'int8': 'bigint', 'long': 'bigint',
         'float8': 'double', 'float4': 'float', 'real': 'float',
@@ -23,7 +28,7 @@
         {%- endfor -%}
         {%- set actual = {} -%}
         {%- for column in adapter.get_columns_in_relation(model) -%}
-            {%- do actual.update({column.name | lower: column.data_type}) -%}
+            {%- do actual.update({column.name | lower: column.dtype}) -%}
         {%- endfor -%}
         {%- if not declared -%}
             {%- do problems.append(['(none)', '', '',

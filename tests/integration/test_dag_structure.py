@@ -7,20 +7,26 @@ that switches a ref (message_segment_source), so no configuration climbs back up
 - no core mart (tag `core`) depends, directly or not, on an ML mart (tag `ml`:
   clustering, predictions, messaging, campaigns) or on any Python model, so a failing
   fit never blocks dim_customers and the other core tables;
-- every mart carries exactly one of the layer tags core, ml, wide, reporting.
+- every mart carries exactly one of the layer tags core, ml, wide, reporting;
+- every mart has a contract: dbt's enforced contract for SQL models, the
+  columns_match_contract test (same check, as a test) for Python models, which dbt
+  cannot contract; a drifted Python mart fails the build.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, cli_env
 
 LAYER_TAGS = {"core", "ml", "wide", "reporting"}
 
@@ -155,3 +161,49 @@ def test_ml_marts_do_not_read_the_wide_or_reporting_marts(manifest):
     }
     wrong = {uid: bad for uid, bad in wrong.items() if bad}
     assert wrong == {}, f"ML marts reading later layers: {wrong}"
+
+
+def test_every_mart_has_an_enforced_contract(manifest):
+    all_models = models(manifest)
+    checked = {
+        node["attached_node"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test"
+        and (node.get("test_metadata") or {}).get("name") == "columns_match_contract"
+    }
+    wrong = sorted(
+        node["name"]
+        for uid, node in all_models.items()
+        if layer(node) == "marts"
+        and not (
+            node["config"].get("contract", {}).get("enforced")
+            if node["language"] == "sql"
+            else uid in checked
+        )
+    )
+    assert wrong == [], (
+        f"marts without a contract (SQL: contract enforced; Python: columns_match_contract "
+        f"test): {wrong}"
+    )
+
+
+def test_a_python_mart_whose_columns_drift_fails_its_contract(sample_build, tmp_path):
+    """Built types are checked, not only declared: a changed type or an extra column fails."""
+    shutil.copy(sample_build / "build.duckdb", tmp_path / "build.duckdb")
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
+        con.execute("alter table marts.sales_forecast alter month_start type varchar")
+        con.execute("alter table marts.sales_forecast add column surprise integer")
+    dbt = Path(sys.executable).with_name("dbt")
+    result = subprocess.run(
+        [str(dbt), "test", "-s", "test_name:columns_match_contract"],
+        cwd=PROJECT,
+        env={**cli_env(tmp_path), "DBT_PROFILES_DIR": str(PROJECT)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out[-3000:]
+    failed = re.findall(r"Failure in test (columns_match_contract_\w+?)_? ", out)
+    assert failed == ["columns_match_contract_sales_forecast"], out[-3000:]
+    assert "Got 2 results" in out  # month_start's type and the undeclared column
