@@ -33,10 +33,13 @@ run: setup  ## Build the warehouse on the embedded sample, test and publish it, 
 	$(BIN)/marketing-engine build
 	$(BIN)/marketing-engine report
 
-lint: setup  ## ruff on Python, sqlfluff on SQL models
+lint: setup  ## ruff on Python, mypy on src/, sqlfluff (dbt templater: the compiled SQL) on SQL
 	$(BIN)/ruff check src tests bench python_models
 	$(BIN)/ruff format --check src tests bench python_models
-	$(BIN)/sqlfluff lint models analyses tests/dbt
+	$(BIN)/mypy
+	@# The dbt templater compiles against a scratch file, never the warehouse a build holds.
+	mkdir -p target
+	MARKETING_ENGINE_BUILD_DB=target/lint.duckdb $(BIN)/sqlfluff lint models analyses tests/dbt
 
 format: setup
 	$(BIN)/ruff format src tests bench python_models
