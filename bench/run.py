@@ -40,7 +40,8 @@ STAGES = [
     ("staging", "path:models/staging"),
     (
         "rfm_and_marts",
-        "int_reference_date fct_order_lines fct_orders dim_products "
+        "int_reference_date int_order_lines_joined_to_products "
+        "int_order_lines_aggregated_to_orders fct_order_lines fct_orders dim_products "
         "int_orders_aggregated_to_customers int_customers_rfm_scored "
         "fct_monthly_sales fct_product_performance fct_category_performance "
         "fct_cohort_retention fct_coupon_activity fct_branch_performance "
