@@ -20,6 +20,10 @@ def model(dbt, session):
             observed[flag] = observed[flag].fillna(False).astype(bool)
         observed["revenue"] = observed["revenue"].fillna(0).astype(float)
         observed["source"] = "observed"
+        # Optional text columns the file left empty arrive as all-None objects, which
+        # DuckDB would store as type NULL: keep them text, as the YAML contract says.
+        text = ["send_id", "campaign_id", "customer_id", "offer_id", "segment_name", "variant"]
+        observed[text] = observed[text].astype("string")
         return observed[OUTCOME_COLUMNS]
     messages = dbt.ref("customer_messages").df()
     predictions = (
