@@ -329,6 +329,8 @@ def results(
                     "is_winner": winner == variant,
                 }
             )
+    if not rows:  # every outcome lacked a key (e.g. no offer_id): still a typed table
+        return pd.DataFrame({c: pd.Series(dtype=_result_type(c)) for c in RESULT_COLUMNS})
     table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     floats = [
         "open_rate",
