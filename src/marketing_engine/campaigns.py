@@ -348,4 +348,7 @@ def results(
         "ab_p_value",
     ]
     table[floats] = table[floats].astype(float)
+    # ab_winner is None everywhere when no A/B test is significant: keep it text.
+    text = [c for c in RESULT_COLUMNS if _result_type(c) == "string"]
+    table[text] = table[text].astype("string")
     return table
