@@ -2,29 +2,44 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# requirements.lock pins every package with hashes (`make lock` re-resolves it);
+# uv installs it in seconds. uv itself comes from PyPI, at the version the lock pins.
+LOCK := requirements.lock
+UV := $(BIN)/uv
+UV_VERSION := $(shell sed -n 's/^uv==\([0-9.]*\).*/\1/p' $(LOCK))
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup run test lint format bench bench-clv sample clean
+.PHONY: setup lock run test lint format bench bench-clv sample clean
 
-setup: $(STAMP)  ## Create .venv and install the package with its pinned deps
+setup: $(STAMP)  ## Create .venv and install the package with its locked deps
 
-$(STAMP): pyproject.toml
+$(UV):
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(STAMP): pyproject.toml $(LOCK) | $(UV)
+	$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r $(LOCK)
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $@
+
+lock: | $(UV)  ## Re-resolve requirements.lock from pyproject.toml (after changing a dependency)
+	$(UV) pip compile pyproject.toml --extra dev --generate-hashes --universal \
+		--python-version 3.11 --quiet -o $(LOCK)
 
 run: setup  ## Build the warehouse on the embedded sample, test and publish it, render the reports
 	$(BIN)/marketing-engine build
 	$(BIN)/marketing-engine report
 
-lint: setup  ## ruff on Python, sqlfluff on SQL models
+lint: setup  ## ruff on Python, mypy on src/, sqlfluff (dbt templater: the compiled SQL) on SQL
 	$(BIN)/ruff check src tests bench python_models
 	$(BIN)/ruff format --check src tests bench python_models
-	$(BIN)/sqlfluff lint models analyses tests/dbt
+	$(BIN)/mypy
+	@# The dbt templater compiles against a scratch file, never the warehouse a build holds.
+	mkdir -p target
+	MARKETING_ENGINE_BUILD_DB=target/lint.duckdb $(BIN)/sqlfluff lint models analyses tests/dbt
 
 format: setup
 	$(BIN)/ruff format src tests bench python_models

@@ -59,7 +59,7 @@ STAGE_OF_PATH = [
     ("python_models/marts/predictions/", "predictions"),
     ("models/intermediate/predictions/", "predictions"),
     ("python_models/marts/messaging/", "messaging"),
-    ("models/intermediate/messaging/", "messaging"),
+    ("models/marts/messaging/", "messaging"),
     ("python_models/marts/campaigns/", "campaigns"),
     ("models/marts/campaigns/", "campaigns"),
     ("models/marts/reporting/", "reporting"),

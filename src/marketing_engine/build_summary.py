@@ -396,7 +396,8 @@ def degraded_results(
 ) -> tuple[list, list]:
     """Plain-word lines for every fallback, simulation and non-converged fit; plus notes."""
     present = _tables(con, fresh)
-    degraded, notes = [], []
+    degraded: list[str] = []
+    notes: list[str] = []
     if ("marts", "clv_model_parameters") in present:
         for model, message in con.execute(
             "select model, message from marts.clv_model_parameters "
@@ -549,7 +550,8 @@ def _cluster_lines(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]
     by_algorithm: dict[str, dict[str, int]] = {}
     for algorithm, origin, clusters in rows:
         by_algorithm.setdefault(algorithm, {})[origin] = clusters
-    degraded, notes = [], []
+    degraded: list[str] = []
+    notes: list[str] = []
     for algorithm, origins in sorted(by_algorithm.items()):
         total = sum(origins.values())
         unreadable = [o for o in origins if o.startswith("previous unreadable")]
@@ -607,7 +609,8 @@ def summarize(
     raw_columns = raw_table_columns(project)
     summary = BuildSummary(outcome=outcome, selector=selector)
     fresh: set[str] | None = None
-    manifest, run_results = None, None
+    manifest: dict = {}
+    run_results: dict | None = None
     manifest_file, results_file = target / "manifest.json", target / "run_results.json"
     if manifest_file.exists() and results_file.exists():
         manifest = json.loads(manifest_file.read_text())

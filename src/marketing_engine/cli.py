@@ -328,7 +328,7 @@ EXPORTS = {
     "order by segmentation, segment_order",
     "customer_segments": "select customer_id, rfm_segment, value_tier, cluster_name, "
     "r_score, f_score, m_score, is_churn_risk, churn_probability, "
-    "clv_12_months from marts.dim_customers order by customer_id",
+    "clv_12_months from marts.customer_360 order by customer_id",
     "campaign_targets": "select * from marts.campaign_targets order by rfm_segment",
     "campaign_results": "select * from marts.campaign_results "
     "order by campaign_id, segment_name, offer_id, variant",

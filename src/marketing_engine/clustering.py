@@ -566,7 +566,7 @@ def _fit(frame: pd.DataFrame, config: ClusteringConfig) -> ClusteringResult:
     if kmeans.parameters.get("fallback"):
         # Too few distinct customers to cluster: every algorithm gives one cluster.
         warnings.warn(f"Clustering: {kmeans.note}.", RuntimeWarning, stacklevel=2)
-        fits = {name: single_cluster(name, x, kmeans.note) for name in ALGORITHMS}
+        fits = {name: single_cluster(name, x, kmeans.note or "") for name in ALGORITHMS}
         fits["kmeans"] = kmeans
     else:
         fits = {

@@ -230,7 +230,7 @@ def _compare(calibration: pd.DataFrame, settings: ClvSettings) -> Comparison:
             table[column] = None
     chosen, note = _choose(table)
     table["is_chosen"] = table["model"] == chosen
-    table["note"] = np.where(table["is_chosen"], note, None)
+    table["note"] = [note if is_chosen else None for is_chosen in table["is_chosen"]]
     table = table[list(COMPARISON_TYPES)].astype(COMPARISON_TYPES)
     calibration_rows = []
     for name, predicted in predicted_by_model.items():

@@ -43,7 +43,7 @@ class ForecastSettings(FromConfig):
 
 FORECAST_EMPTY = pd.DataFrame(
     {
-        "month_start": pd.Series(dtype="datetime64[ns]"),
+        "month_start": pd.Series(dtype="datetime64[us]"),  # TIMESTAMP, as in the YAML
         "segment": pd.Series(dtype="string"),
         "forecast": pd.Series(dtype="float64"),
         "lower_80": pd.Series(dtype="float64"),

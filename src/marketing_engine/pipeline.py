@@ -147,7 +147,7 @@ def error_from_output(output: list[str], max_lines: int = 12) -> str | None:
         return None
     if "Encountered an error" in lines[start]:
         start += 1
-    block = []
+    block: list[str] = []
     for line in lines[start:]:
         if block and not line.strip():
             break

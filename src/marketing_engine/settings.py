@@ -20,7 +20,7 @@ class FromConfig:
     @classmethod
     def from_mapping(cls, settings: Mapping[str, object] | None) -> Self:
         settings = dict(settings or {})
-        known = sorted(f.name for f in fields(cls))
+        known = sorted(f.name for f in fields(cls))  # type: ignore[arg-type]
         unknown = sorted(set(settings) - set(known))
         if unknown:
             raise ValueError(f"unknown {cls.config_key} settings {unknown}; known: {known}")

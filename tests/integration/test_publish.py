@@ -22,6 +22,7 @@ NO_KEY = {"MARKETING_ENGINE_PII_KEY": ""}
 
 PUBLIC_MARTS = [
     "dim_customers",
+    "customer_360",
     "dim_products",
     "fct_orders",
     "fct_order_lines",

@@ -173,7 +173,7 @@ def test_clusters_are_filled_and_sensible(warehouse):
     assert evaluation.loc["kmeans", "n_clusters"] >= 3
     assert evaluation.loc["kmeans", "silhouette"] > 0.15
     unclustered = warehouse.execute(
-        "select count(*) from marts.dim_customers where frequency > 0 and cluster_id is null"
+        "select count(*) from marts.customer_360 where frequency > 0 and cluster_id is null"
     ).fetchone()[0]
     assert unclustered == 0
     insights = warehouse.execute(
@@ -197,7 +197,7 @@ def test_rebuilding_gives_identical_cluster_labels(sample_build, warehouse, tmp_
     assert after == before
 
 
-def test_clv_predictions_track_the_holdout_and_reach_dim_customers(warehouse):
+def test_clv_predictions_track_the_holdout_and_reach_customer_360(warehouse):
     overall = warehouse.execute(
         "select mean_predicted, mean_actual, correlation from marts.clv_holdout_validation "
         "where calibration_purchases = 'all'"
@@ -209,14 +209,14 @@ def test_clv_predictions_track_the_holdout_and_reach_dim_customers(warehouse):
     ).fetchone()[0]
     assert converged
     missing = warehouse.execute(
-        "select count(*) from marts.dim_customers where frequency > 0 and p_alive is null"
+        "select count(*) from marts.customer_360 where frequency > 0 and p_alive is null"
     ).fetchone()[0]
     assert missing == 0
     # Customers flagged at churn risk by the rule are less likely alive by the model.
     at_risk, safe = warehouse.execute(
         "select avg(p_alive) filter (where is_churn_risk), "
         "avg(p_alive) filter (where not is_churn_risk) "
-        "from marts.dim_customers where frequency > 1"
+        "from marts.customer_360 where frequency > 1"
     ).fetchone()
     assert at_risk < safe
 
@@ -318,3 +318,50 @@ def test_an_unchanged_rebuild_adds_no_backtest_history_row(sample_build, warehou
             "select as_of_date, model, holdout_mae from marts.clv_backtest_history"
         ).fetchall()
     assert after == before
+
+
+def test_customer_360_is_dim_customers_with_its_cluster_and_predictions(warehouse, sample_build):
+    """The wide mart adds columns and loses or changes nothing (checked against its parts)."""
+    dim_columns = [
+        row[0]
+        for row in warehouse.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'marts' and table_name = 'dim_customers'"
+        ).fetchall()
+    ]
+    assert "clv_12_months" not in dim_columns and "cluster_name" not in dim_columns
+    listed = ", ".join(f'"{c}"' for c in dim_columns)
+    for left, right in (("dim_customers", "customer_360"), ("customer_360", "dim_customers")):
+        extra = warehouse.execute(
+            f"select count(*) from (select {listed} from marts.{left} "
+            f"except all select {listed} from marts.{right})"
+        ).fetchone()[0]
+        assert extra == 0, f"{left} rows not in {right}"
+    mismatched = warehouse.execute(
+        """select count(*) from marts.customer_360 as wide
+           left join marts.customer_clusters as clusters using (customer_id)
+           left join marts.customer_lifetime_value as clv using (customer_id)
+           where wide.cluster_id is distinct from clusters.cluster_id
+              or wide.cluster_name is distinct from clusters.cluster_name
+              or wide.p_alive is distinct from clv.p_alive
+              or wide.churn_probability is distinct from clv.churn_probability
+              or wide.clv_12_months is distinct from clv.clv_12_months
+              or wide.expected_order_value is distinct from clv.expected_order_value
+              or wide.expected_purchases_90d is distinct from clv.expected_purchases_90d
+              or wide.expected_next_purchase_date
+                 is distinct from clv.expected_next_purchase_date"""
+    ).fetchone()[0]
+    assert mismatched == 0
+    with duckdb.connect(str(sample_build / "marketing.duckdb"), read_only=True) as serving:
+        emails = serving.execute(
+            "select count(*) from marts.customer_360 join marts.dim_customers using (customer_id) "
+            "where customer_360.email is distinct from dim_customers.email"
+        ).fetchone()[0]
+        raw = warehouse.execute(
+            "select email from marts.customer_360 where email is not null limit 1"
+        ).fetchone()[0]
+        served = serving.execute(
+            "select count(*) from marts.customer_360 where email = ?", [raw]
+        ).fetchone()[0]
+    assert emails == 0  # hashed with the same key as dim_customers
+    assert served == 0  # no plain-text email in the serving file

@@ -95,3 +95,55 @@ def test_results_report_uplift_and_declare_a_winner_only_when_significant():
     assert table["is_winner"].sum() == (table["ab_winner"].notna().sum() // 2)
     # Variant B opens more by construction; at 20k customers B should win or tie.
     assert set(table["ab_winner"].dropna()) <= {"B"}
+
+
+def test_results_of_outcomes_without_an_offer_are_a_typed_empty_table():
+    """Rows whose group key is missing leave no result rows; the table keeps its types."""
+    from marketing_engine.campaigns import RESULT_COLUMNS, CampaignSettings, results
+
+    outcomes = pd.DataFrame(
+        {
+            "send_id": ["S1"],
+            "campaign_id": ["C1"],
+            "customer_id": ["K1"],
+            "offer_id": [None],
+            "segment_name": [None],
+            "variant": ["A"],
+            "is_holdout": [False],
+            "is_delivered": [True],
+            "is_opened": [False],
+            "is_clicked": [False],
+            "is_converted": [False],
+            "revenue": [0.0],
+            "source": ["observed"],
+        }
+    )
+    table = results(outcomes, pd.Series(dtype=float), CampaignSettings.from_mapping({}))
+    assert list(table.columns) == RESULT_COLUMNS and table.empty
+    assert table["sends"].dtype == "int64" and table["is_winner"].dtype == bool
+    assert table["campaign_id"].dtype == "string"
+
+
+def test_results_keep_ab_winner_text_when_no_test_is_significant():
+    from marketing_engine.campaigns import CampaignSettings, results
+
+    outcomes = pd.DataFrame(
+        {
+            "send_id": ["S1", "S2"],
+            "campaign_id": ["C1", "C1"],
+            "customer_id": ["K1", "K2"],
+            "offer_id": ["O1", "O1"],
+            "segment_name": ["Loyal", "Loyal"],
+            "variant": ["A", "A"],
+            "is_holdout": [False, True],
+            "is_delivered": [True, True],
+            "is_opened": [False, False],
+            "is_clicked": [False, False],
+            "is_converted": [False, False],
+            "revenue": [0.0, 0.0],
+            "source": ["observed", "observed"],
+        }
+    )
+    table = results(outcomes, pd.Series({"O1": 10.0}), CampaignSettings.from_mapping({}))
+    assert table["ab_winner"].isna().all()
+    assert table["ab_winner"].dtype == "string"

@@ -17,7 +17,7 @@ def test_export_writes_csv_and_parquet_for_every_report(tmp_path):
             "segmentation, 1 as segment_order, 'Champions' as segment_name"
         )
         con.execute(
-            "create table marts.dim_customers as select 'C1' as customer_id, "
+            "create table marts.customer_360 as select 'C1' as customer_id, "
             "'Champions' as rfm_segment, 'High-Value' as value_tier, "
             "'Active' as cluster_name, 5 as r_score, 5 as f_score, 5 as m_score, "
             "false as is_churn_risk, 0.1 as churn_probability, 100.0 as clv_12_months"

@@ -10,11 +10,11 @@ customers as (
 ),
 
 orders as (
-    select * from {{ ref('fct_orders') }}
+    select * from {{ ref('int_order_lines_aggregated_to_orders') }}
 ),
 
 order_lines as (
-    select * from {{ ref('fct_order_lines') }}
+    select * from {{ ref('int_order_lines_joined_to_products') }}
 ),
 
 coupons as (

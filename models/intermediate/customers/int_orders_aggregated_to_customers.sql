@@ -1,7 +1,7 @@
 -- One row per customer with at least one valid order: the raw R, F and M
 -- measures and their companions, as of int_reference_date.
 with orders as (
-    select * from {{ ref('fct_orders') }}
+    select * from {{ ref('int_order_lines_aggregated_to_orders') }}
 ),
 
 reference_date as (

@@ -2,7 +2,7 @@
 -- purchase occasions BG/NBD and Gamma-Gamma count (several orders on one day
 -- are one occasion), shared by the full-history and calibration summaries.
 with orders as (
-    select * from {{ ref('fct_orders') }}
+    select * from {{ ref('int_order_lines_aggregated_to_orders') }}
 ),
 
 final as (

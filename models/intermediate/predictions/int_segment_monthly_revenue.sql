@@ -1,32 +1,42 @@
--- One row per complete calendar month and current RFM segment: net revenue
--- of the segment's customers that month. The forecasting models' history;
--- months cut short by as_of_date are left out.
+-- One row per complete calendar month with orders and current RFM segment:
+-- net revenue of the segment's customers that month. The forecasting models'
+-- history; months cut short by as_of_date (fct_monthly_sales'
+-- is_partial_month) are left out. Months without orders have no row here
+-- (the forecast counts them as zero).
 with orders as (
-    select * from {{ ref('fct_orders') }}
+    select * from {{ ref('int_order_lines_aggregated_to_orders') }}
 ),
 
 customers as (
-    select * from {{ ref('dim_customers') }}
+    select * from {{ ref('int_customers_rfm_scored') }}
 ),
 
-monthly_sales as (
-    select * from {{ ref('fct_monthly_sales') }}
+reference_date as (
+    select * from {{ ref('int_reference_date') }}
+),
+
+order_months as (
+    select
+        customer_id,
+        net_revenue,
+        cast({{ dbt.date_trunc('month', 'order_date') }} as date)
+            as month_start
+    from orders
 ),
 
 final as (
     select
-        monthly_sales.month_start,
+        order_months.month_start,
         customers.rfm_segment as segment,
-        cast(coalesce(sum(orders.net_revenue), 0) as double) as revenue
-    from monthly_sales
-    inner join orders
-        on
-            monthly_sales.month_start
-            = cast({{ dbt.date_trunc('month', 'orders.order_date') }} as date)
+        cast(coalesce(sum(order_months.net_revenue), 0) as double) as revenue
+    from order_months
     inner join customers
-        on orders.customer_id = customers.customer_id
-    where not monthly_sales.is_partial_month
-    group by monthly_sales.month_start, customers.rfm_segment
+        on order_months.customer_id = customers.customer_id
+    cross join reference_date
+    where
+        {{ dbt.dateadd('month', 1, 'order_months.month_start') }}
+        <= reference_date.as_of_date
+    group by order_months.month_start, customers.rfm_segment
 )
 
 select * from final

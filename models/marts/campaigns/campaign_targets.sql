@@ -17,6 +17,10 @@ with customers as (
     select * from {{ ref('dim_customers') }}
 ),
 
+lifetime_value as (
+    select * from {{ ref('customer_lifetime_value') }}
+),
+
 features as (
     select * from {{ ref('int_customer_features') }}
 ),
@@ -33,10 +37,14 @@ buyers as (
     select
         customers.*,
         features.coupon_claims,
-        features.coupon_burns
+        features.coupon_burns,
+        lifetime_value.p_alive,
+        lifetime_value.clv_12_months
     from customers
     inner join features
         on customers.customer_id = features.customer_id
+    left join lifetime_value
+        on customers.customer_id = lifetime_value.customer_id
 ),
 
 segments as (

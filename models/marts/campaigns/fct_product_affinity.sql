@@ -57,7 +57,7 @@ pairs as (
     select
         antecedent.category as antecedent_category,
         consequent.category as consequent_category,
-        sum(antecedent.orders) as orders_with_both
+        cast(sum(antecedent.orders) as bigint) as orders_with_both
     from basket_categories as antecedent
     inner join basket_categories as consequent
         on

@@ -1,6 +1,6 @@
 -- One row per customer: demographics, consent, RFM measures, scores,
--- segment, value tier, churn-risk flag, cluster (primary algorithm) and
--- predicted lifetime value (BG/NBD + Gamma-Gamma).
+-- segment, value tier and churn-risk flag, from staging and intermediate
+-- models only (clusters and predicted CLV: customer_360).
 -- Customers with no valid order yet are kept, in segment 'Prospect'.
 with customers as (
     select * from {{ ref('stg_shop__customers') }}
@@ -12,14 +12,6 @@ cities as (
 
 rfm as (
     select * from {{ ref('int_customers_rfm_scored') }}
-),
-
-clusters as (
-    select * from {{ ref('customer_clusters') }}
-),
-
-lifetime_value as (
-    select * from {{ ref('customer_lifetime_value') }}
 ),
 
 reference_date as (
@@ -64,9 +56,7 @@ final as (
         end as family_status,
         coalesce(rfm.rfm_segment, 'Prospect') as rfm_segment,
         coalesce(rfm.value_tier, 'New/Regular') as value_tier,
-        clusters.cluster_name,
         rfm.rfm_code,
-        clusters.cluster_id,
         customers.num_kids,
         customers.age_years,
         rfm.recency_days,
@@ -88,27 +78,17 @@ final as (
         customers.is_opted_out,
         customers.is_sms_opt_in and not customers.is_opted_out
             as is_sms_contactable,
-        lifetime_value.p_alive,
-        lifetime_value.churn_probability,
-        lifetime_value.expected_purchases_90d,
-        lifetime_value.expected_order_value,
-        lifetime_value.clv_12_months,
         coalesce(rfm.is_churn_risk, false) as is_churn_risk,
         customers.birth_date,
         customers.join_date,
         rfm.first_order_date,
         rfm.last_order_date,
-        lifetime_value.expected_next_purchase_date,
         customers.as_of_date
     from aged as customers
     left join cities
         on customers.city_id = cities.city_id
     left join rfm
         on customers.customer_id = rfm.customer_id
-    left join clusters
-        on customers.customer_id = clusters.customer_id
-    left join lifetime_value
-        on customers.customer_id = lifetime_value.customer_id
 )
 
 select * from final

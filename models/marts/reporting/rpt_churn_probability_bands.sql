@@ -1,7 +1,7 @@
 -- One row per churn-probability band of width 0.1 (band start 0.0 to 0.9, 1.0
 -- for certain churn): customers with a churn probability in the band.
 with customers as (
-    select * from {{ ref('dim_customers') }}
+    select * from {{ ref('customer_360') }}
     where churn_probability is not null
 ),
 

@@ -1,8 +1,8 @@
 -- One row: the customer KPIs the report pages show as headline figures and
 -- tiles. Each measure is defined here once, so every page that shows it
--- reads the same column.
+-- reads the same column. customer_360 is dim_customers plus predicted CLV.
 with customers as (
-    select * from {{ ref('dim_customers') }}
+    select * from {{ ref('customer_360') }}
 ),
 
 scatter as (

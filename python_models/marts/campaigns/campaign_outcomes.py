@@ -20,19 +20,27 @@ def model(dbt, session):
             observed[flag] = observed[flag].fillna(False).astype(bool)
         observed["revenue"] = observed["revenue"].fillna(0).astype(float)
         observed["source"] = "observed"
+        # Optional text columns the file left empty arrive as all-None objects, which
+        # DuckDB would store as type NULL: keep them text, as the YAML contract says.
+        text = ["send_id", "campaign_id", "customer_id", "offer_id", "segment_name", "variant"]
+        observed[text] = observed[text].astype("string")
         return observed[OUTCOME_COLUMNS]
     messages = dbt.ref("customer_messages").df()
-    customers = (
-        dbt.ref("dim_customers")
+    predictions = (
+        dbt.ref("customer_lifetime_value")
         .project(
-            "customer_id, recency_days, frequency, aov::double as aov, "
-            "expected_order_value, expected_purchases_90d / 3.0 as expected_purchases_30d"
+            "customer_id, expected_order_value, "
+            "expected_purchases_90d / 3.0 as expected_purchases_30d"
         )
         .df()
     )
-    pairings = (
-        dbt.ref("int_message_pairings").project("pairing_id, offer_type, offer_category").df()
+    customers = (
+        dbt.ref("dim_customers")
+        .project("customer_id, recency_days, frequency, aov::double as aov")
+        .df()
+        .merge(predictions, on="customer_id", how="left")
     )
+    pairings = dbt.ref("message_pairings").project("pairing_id, offer_type, offer_category").df()
     targets = messages.merge(customers, on="customer_id").merge(pairings, on="pairing_id")
     sent_at = pd.Timestamp(messages["scheduled_at_utc"].min()) if len(messages) else pd.NaT
     return simulate(targets, settings, sent_at)

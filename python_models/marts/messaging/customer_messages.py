@@ -26,12 +26,16 @@ def model(dbt, session):
     # Pairings name the segmentation they were written for.
     source = messages["segment_source"].iloc[0] if len(messages) else "rfm_segment"
     segment_column = "cluster_name" if source == "cluster" else "rfm_segment"
+    # Clusters come from customer_clusters: dim_customers never waits for a fit.
+    clusters = dbt.ref("customer_clusters").project("customer_id, cluster_name").df()
     customers = (
         dbt.ref("dim_customers")
         .filter("is_sms_contactable")
-        .project(f"customer_id, first_name, timezone, {segment_column} as segment_name, as_of_date")
+        .project("customer_id, first_name, timezone, rfm_segment, as_of_date")
         .df()
-    )
+        .merge(clusters, on="customer_id", how="left")
+        .rename(columns={segment_column: "segment_name"})
+    )[["customer_id", "first_name", "timezone", "segment_name", "as_of_date"]]
     first = messages.drop_duplicates("segment_name")
     joined = customers.merge(first, on="segment_name", how="inner")
     names = joined[["message_text", "first_name"]].drop_duplicates()

@@ -17,7 +17,7 @@ from marketing_engine.messaging import MessagingSettings, OllamaGenerator, gener
 def model(dbt, session):
     dbt.config(materialized="incremental", on_schema_change="append_new_columns")
     settings = MessagingSettings.from_mapping(dbt.config.get("messaging"))
-    pairings = dbt.ref("int_message_pairings").df()
+    pairings = dbt.ref("message_pairings").df()
     history = session.sql(f"select * from {dbt.this}").df() if dbt.is_incremental else None
     generator = OllamaGenerator(settings) if settings.use_ollama else None
     now = pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")

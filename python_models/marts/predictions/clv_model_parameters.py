@@ -17,6 +17,11 @@ def model(dbt, session):
     chosen, start = chosen_model(comparison), chosen_start(comparison)
     _, parameters = score(summary.reset_index(drop=True), settings, chosen, start)
     table = pd.DataFrame(parameters)
+    # Every model's parameter columns, whichever model was chosen: the YAML contract
+    # (columns_match_contract) lists them all; the ones a model lacks stay empty.
+    for column in ("r", "alpha", "a", "b", "s", "beta", "p", "q", "v"):
+        if column not in table:
+            table[column] = pd.Series([float("nan")] * len(table), dtype="float64")
     table["scored_customers"] = len(scored)
     table["fit_date"] = pd.Timestamp(summary["as_of_date"].iloc[0]).date() if len(summary) else None
     return table

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from marketing_engine.messaging.facts import clean_text
 from marketing_engine.messaging.prompt import HOOK_SCHEMA
@@ -33,7 +34,7 @@ class OllamaGenerator:
     """Calls Ollama's /api/generate; thread-safe counters for concurrent pairings."""
 
     settings: MessagingSettings
-    client: object = None
+    client: Any = None
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     calls: int = 0

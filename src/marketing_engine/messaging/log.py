@@ -254,7 +254,7 @@ def template_body(
             return body
         for problem in problems:
             seen[str(problem)] = seen.get(str(problem), 0) + 1
-    top = max(seen, key=seen.get) if seen else "no template"
+    top = max(seen, key=lambda problem: seen[problem]) if seen else "no template"
     raise MessagingError(
         f"pairing {pairing.get('pairing_id')}: none of the {tried} template messages is "
         f"valid (most often: {top}). Fix: check the offer's facts and the messaging "
@@ -344,6 +344,7 @@ def generate_messages(
 
         def ask(plan) -> tuple[str, ModelResult]:
             pairing, key, facts, comp, _, generation = plan
+            assert generator is not None  # plans are only made when the model is used
             result = ask_model(
                 pairing,
                 facts,
@@ -367,7 +368,7 @@ def generate_messages(
             duplicate = near_duplicate(
                 result.body, earlier, settings.similarity_threshold, skip_for(pairing)
             )
-            if duplicate is not None:
+            if duplicate is not None and generator is not None:
                 # Too close to a message of this run: ask again (in pairing order,
                 # so the outcome does not depend on concurrency) while attempts last.
                 result.outcomes[-1] = "near_duplicate"
@@ -393,7 +394,8 @@ def generate_messages(
             cause, reasons = "rejected", result.reasons
         else:
             cause = "unavailable"
-            reasons = result.reasons or [generator.unavailable or "no answer"]
+            unavailable = generator.unavailable if generator is not None else None
+            reasons = result.reasons or [unavailable or "no answer"]
         start = int(key[:8], 16) + 7919 * (generation - 1)
         body = template_body(pairing, facts, comp, settings, start, earlier, skip_for(pairing))
         rows.append(

@@ -199,11 +199,11 @@ def phone_mockup(attrs: dict, ctx: RenderContext) -> str:
     why = "sample name: the page gives no customers={query} with first names"
     if attrs.get("customers"):
         people = ctx.frame(attrs, "PhoneMockup", "customers")
-        lacking = {"segment_name", "first_name"} - set(people.columns)
-        if lacking:
+        lacking_people = {"segment_name", "first_name"} - set(people.columns)
+        if lacking_people:
             raise ReportError(
                 f"page {ctx.page.slug}: PhoneMockup customers={{{attrs['customers']}}} lacks "
-                f"{', '.join(sorted(lacking))}"
+                f"{', '.join(sorted(lacking_people))}"
             )
         named = people.dropna(subset=["first_name"]).drop_duplicates("segment_name")
         names = {str(s): str(n) for s, n in zip(named.segment_name, named.first_name, strict=True)}

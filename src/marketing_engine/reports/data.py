@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -102,7 +103,9 @@ class CsvWriter:
         folder.mkdir(exist_ok=True)
         self.con.register("report_frame", frame)
         try:
-            files = {"all": self._copy("select * from report_frame", folder / f"{stem}.csv")}
+            files: dict[str, Any] = {
+                "all": self._copy("select * from report_frame", folder / f"{stem}.csv")
+            }
             files["by"] = {}
             for column in by:
                 values = frame[column].dropna().unique().tolist()

@@ -11,6 +11,7 @@ for the continental locales listed in `COMMA_DECIMAL`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -105,7 +106,7 @@ def group_digits(value: float, digits: int, config: FormatConfig | None = None) 
     thousands, decimal = _separators(config.locale)
     if config.locale.upper().endswith("-IN") and len(whole) > 3:
         head, tail = whole[:-3], whole[-3:]
-        pairs = []
+        pairs: list[str] = []
         while len(head) > 2:
             pairs.insert(0, head[-2:])
             head = head[:-2]
@@ -204,7 +205,7 @@ def fmt_bool(value) -> str:
     return "-" if _missing(value) else ("Yes" if value else "No")
 
 
-FORMATS = {
+FORMATS: dict[str | None, Callable[..., str]] = {
     "money": fmt_money,
     "pct": fmt_pct,
     "number": fmt_number,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 import jinja2
-import markdown
+import markdown  # type: ignore[import-untyped]
 import pandas as pd
 from markupsafe import Markup
 
@@ -142,9 +142,9 @@ def render_page(
             "`marketing-engine report` again."
         )
         return _notice_page(page, notice, results.missing)
-    notice = _absent_data_notice(page, results.frames)
-    if notice:
-        return _notice_page(page, notice, [])
+    absent = _absent_data_notice(page, results.frames)
+    if absent:
+        return _notice_page(page, absent, [])
     ctx = RenderContext(
         page,
         results.frames,
@@ -156,7 +156,8 @@ def render_page(
         table_cap=settings.table_cap,
         scatter_cap=settings.scatter_cap,
     )
-    html_parts, md_parts = {}, {}
+    html_parts: dict[str, str] = {}
+    md_parts: dict[str, str] = {}
 
     def replace(match: re.Match) -> str:
         kind, attrs = match.group(1), attributes(match.group(2))

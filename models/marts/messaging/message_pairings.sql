@@ -4,7 +4,7 @@
 -- offer types allowed for the segment by the offer_targeting_rules seed; an
 -- offer must be storewide or in a category the event lifts. At most var
 -- max_offers_per_segment_event offers per segment and event, by priority.
--- Segments: int_rfm_segment_profiles, or int_cluster_segment_profiles with
+-- Segments: message_rfm_segments, or message_cluster_segments with
 -- var message_segment_source = cluster.
 with reference_date as (
     select * from {{ ref('int_reference_date') }}
@@ -25,9 +25,9 @@ rules as (
 segments as (
     {#- One line picks the segmentation; each source is its own model. #}
     select * from {{ ref(
-        'int_cluster_segment_profiles'
+        'message_cluster_segments'
         if var('message_segment_source') == 'cluster'
-        else 'int_rfm_segment_profiles'
+        else 'message_rfm_segments'
     ) }}
 ),
 

@@ -5,20 +5,27 @@ with customers as (
     select * from {{ ref('dim_customers') }}
 ),
 
+clusters as (
+    select * from {{ ref('customer_clusters') }}
+),
+
 profiles as (
     select * from {{ ref('cluster_profiles') }}
 ),
 
 dominant_segments as (
     select
-        cluster_name,
-        rfm_segment,
+        clusters.cluster_name,
+        customers.rfm_segment,
         row_number() over (
-            partition by cluster_name order by count(*) desc, rfm_segment
+            partition by clusters.cluster_name
+            order by count(*) desc, customers.rfm_segment
         ) as segment_rank
     from customers
-    where cluster_name is not null
-    group by cluster_name, rfm_segment
+    inner join clusters
+        on customers.customer_id = clusters.customer_id
+    where clusters.cluster_name is not null
+    group by clusters.cluster_name, customers.rfm_segment
 ),
 
 final as (

@@ -3,6 +3,7 @@
         materialized='incremental',
         unique_key=['as_of_date', 'model'],
         incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
     )
 }}
 -- One row per as_of_date and chosen customer-base model: its holdout backtest
