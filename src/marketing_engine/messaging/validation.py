@@ -82,12 +82,54 @@ _EMAIL = re.compile(r"\S+@\S+")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 _PLACEHOLDER = re.compile(r"\[[^\]]*\]|\{[^}]*\}|<[^>]*>|\{|\}")
 _PERCENT = re.compile(r"(?P<value>\d+(?:[.,]\d+)?)\s*(?:%|per\s*cent\b|pct\b)", re.IGNORECASE)
-_CURRENCY = r"(?:rs\.?|inr|usd|eur|gbp|\$|€|£|₹)"
-_AMOUNT = re.compile(
-    rf"{_CURRENCY}\s*(?P<value>\d[\d,]*(?:\.\d+)?)"
-    rf"|(?P<value2>\d[\d,]*(?:\.\d+)?)\s*(?:/-|rupees\b|rs\b|dollars\b|euros?\b|inr\b)",
+_CURRENCY = r"rs\.?|inr|usd|eur|gbp|\$|€|£|₹"
+_CURRENCY_AFTER = r"/-|rupees\b|rs\b|dollars\b|euros?\b|inr\b|usd\b|eur\b|gbp\b"
+# Words for the same currency: an amount in another one is not the offer's.
+_CURRENCY_GROUPS = [
+    {"rs", "inr", "₹", "rupee", "rupees", "/-"},
+    {"$", "usd", "dollar", "dollars"},
+    {"€", "eur", "euro", "euros"},
+    {"£", "gbp"},
+]
+# An amount stated as money off (the offers have none: an amount is the minimum spend).
+_MONEY_OFF_AFTER = re.compile(
+    r"\s*(?:off|cashback|cash\s+back|back|discount|voucher|coupon|credit|free)\b", re.IGNORECASE
+)
+_MONEY_OFF_BEFORE = re.compile(r"\b(?:save|saving|flat|extra|worth|win|get)\s*$", re.IGNORECASE)
+_NUMBER_WORD = (
+    r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+    r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|"
+    r"sixty|seventy|eighty|ninety|hundred)"
+)
+_WORD_PERCENT = re.compile(
+    rf"\b{_NUMBER_WORD}(?:[\s-]+{_NUMBER_WORD})*\s*(?:per\s*cent|pct)\b"
+    r"|\bhalf[\s-]+(?:price|off)\b",
     re.IGNORECASE,
 )
+
+
+def _currency_key(token: str) -> str:
+    return re.sub(r"[\s.]", "", token.lower())
+
+
+def _same_currency(found: str, configured: str) -> bool:
+    found, configured = _currency_key(found), _currency_key(configured)
+    if found == configured:
+        return True
+    return any(found in group and configured in group for group in _CURRENCY_GROUPS)
+
+
+def _amount_pattern(currency: str) -> re.Pattern:
+    """Money amounts with a currency before or after, the configured one included."""
+    own = re.escape(currency.strip())
+    before = f"{own}|{_CURRENCY}" if own else _CURRENCY
+    return re.compile(
+        rf"(?P<cur>{before})\s*(?P<value>\d[\d,]*(?:\.\d+)?)"
+        rf"|(?P<value2>\d[\d,]*(?:\.\d+)?)\s*(?P<cur2>{_CURRENCY_AFTER})",
+        re.IGNORECASE,
+    )
+
+
 _CODE_LIKE = re.compile(r"\b(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{2,}\b")
 _SHOUTED = re.compile(r"\b[A-Z]{4,}[A-Z0-9]*\b")
 _NUMBER = re.compile(r"\d+")
@@ -188,15 +230,42 @@ def _check_facts(body: str, facts: OfferFacts, sender: str = "") -> list[Problem
                 Problem("wrong_percentage", f"percentage {match.group(0)!r}; discount {expected}")
             )
         text = _mask(text, match.span())
+    for match in _WORD_PERCENT.finditer(text):
+        expected = facts.discount_text or "none (the offer has no discount)"
+        problems.append(
+            Problem(
+                "wrong_percentage", f"percentage in words {match.group(0)!r}; discount {expected}"
+            )
+        )
+        text = _mask(text, match.span())
     amounts = []
-    for match in _AMOUNT.finditer(text):
+    for match in _amount_pattern(facts.currency).finditer(text):
         value = _number(match.group("value") or match.group("value2"))
-        amounts.append(value)
+        currency = match.group("cur") or match.group("cur2")
+        money_off = _MONEY_OFF_AFTER.match(text, match.end()) or _MONEY_OFF_BEFORE.search(
+            text[: match.start()]
+        )
+        expected = facts.spend_text or "none"
         if facts.min_spend is None or abs(value - facts.min_spend) > 0.005:
-            expected = facts.spend_text or "none"
             problems.append(
                 Problem("wrong_amount", f"amount {match.group(0).strip()!r}; min. spend {expected}")
             )
+        elif not _same_currency(currency, facts.currency):
+            problems.append(
+                Problem(
+                    "wrong_amount",
+                    f"amount {match.group(0).strip()!r} in another currency; min. spend {expected}",
+                )
+            )
+        elif money_off:
+            problems.append(
+                Problem(
+                    "wrong_amount",
+                    f"amount {match.group(0).strip()!r} as money off; min. spend {expected}",
+                )
+            )
+        else:
+            amounts.append(value)
         text = _mask(text, match.span())
     code_seen = False
     if facts.code:
