@@ -173,7 +173,7 @@ def test_invalid_answers_are_retried_with_the_reasons(pairings):
     with FakeOllama(["wrong_pct", "garbage", "good"]) as server:
         rows, _ = run(pairings.head(1), settings(), server)
     assert rows.loc[0, "generator"] == "ollama" and rows.loc[0, "attempts"] == 3
-    assert rows.loc[0, "attempt_outcomes"] == "wrong_percentage;not_json;accepted"
+    assert rows.loc[0, "attempt_outcomes"] == "invented_claim,wrong_percentage;not_json;accepted"
     assert "50%" in fenced(server.requests[1]["prompt"])["previous_answer_rejected_because"][0]
     assert server.requests[0]["system"] == server.requests[2]["system"]
 

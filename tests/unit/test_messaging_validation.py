@@ -91,6 +91,15 @@ def codes(hook: str, **overrides) -> set[str]:
         ("Enjoy fifty percent off!", "wrong_percentage"),
         ("Twenty-five per cent off!", "wrong_percentage"),
         ("Half price for Diwali!", "wrong_percentage"),
+        # Deals, scope and deadlines the offer does not make.
+        ("20% off everything in store!", "invented_claim"),
+        ("Buy one get one free!", "invented_claim"),
+        ("Free delivery too!", "invented_claim"),
+        ("Double points this Diwali!", "invented_claim"),
+        ("Today only!", "invented_claim"),
+        ("Diwali sale ends Sunday!", "invented_claim"),
+        ("Visit bestdeals (dot) com", "url"),
+        ("Visit bestdeals .com", "url"),
         ("Only 3 days left!", "invented_number"),
         ("Top 10 picks for Diwali", "invented_number"),
         ("Call 98765 43210 now", "phone"),
@@ -120,6 +129,11 @@ def test_a_hook_with_an_invented_or_unsafe_token_fails(hook, reason):
         ("Our 11.11 Sale is here!", {"event_name": "11.11 Sale"}),
         ("Kids 2-5 picks are in.", {"offer_category": "Kids 2-5"}),
         ("Hello again!", {"discount_pct": None, "offer_type": "early_access", "min_spend": 0}),
+        (
+            "Double points for Diwali!",
+            {"discount_pct": None, "offer_type": "loyalty_reward", "offer_name": "Double Points"},
+        ),
+        ("Free delivery for Diwali!", {"discount_pct": None, "offer_type": "free_shipping"}),
     ],
 )
 def test_a_hook_that_only_repeats_facts_passes(hook, overrides):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from itertools import chain
 
 from marketing_engine import sms
-from marketing_engine.messaging.facts import MONTHS, OfferFacts, clean_text
+from marketing_engine.messaging.facts import MONTHS, OfferFacts, clean_text, offer_lines
 from marketing_engine.messaging.settings import NAME_TOKEN, MessagingSettings
 
 # Plain words per reason code: the message_generation_stats mart shows them.
@@ -38,6 +38,7 @@ REASONS = {
     "wrong_amount": "a money amount that is not the offer's minimum spend",
     "wrong_code": "a code-like word that is not the offer's code",
     "invented_number": "a number that is not one of the offer's facts",
+    "invented_claim": "a deal, scope or deadline that is not the offer's",
     "missing_fact": "the discount, code, minimum spend or end date missing",
     "near_duplicate": "too similar to an earlier campaign's message",
     "timeout": "the server did not answer in time",
@@ -75,7 +76,8 @@ _DIGIT_DATE = re.compile(
 )
 _URL = re.compile(
     r"https?://|\bwww\.|\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.[a-z]{2,24}\b(?:/\S*)?"
-    r"|\bdot\s+(?:com|net|org|in|co|xyz|shop|store)\b",
+    r"|[(\[]?\bdot\b[)\]]?\s*(?:com|net|org|in|co|xyz|shop|store)\b"
+    r"|\s\.\s?(?:com|net|org|in|co|xyz|shop|store)\b",
     re.IGNORECASE,
 )
 _EMAIL = re.compile(r"\S+@\S+")
@@ -104,6 +106,25 @@ _NUMBER_WORD = (
 _WORD_PERCENT = re.compile(
     rf"\b{_NUMBER_WORD}(?:[\s-]+{_NUMBER_WORD})*\s*(?:per\s*cent|pct)\b"
     r"|\bhalf[\s-]+(?:price|off)\b",
+    re.IGNORECASE,
+)
+
+
+# Deals and deadlines a hook may not claim: the offer line states the offer's own.
+_DEADLINE = re.compile(
+    r"\b(?:today|tonight|tomorrow|this\s+(?:week(?:end)?|month)|midnight|last\s+(?:day|chance)|"
+    r"final\s+(?:day|hours?)|hours?\s+(?:left|only)|ends?\s+soon|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b",
+    re.IGNORECASE,
+)
+_DEAL_WORDS = re.compile(
+    r"\b(?:free|bogo|buy\s+(?:one|1|two|2)|cash\s*back|double|triple|extra|bonus|"
+    r"gift\s+card|voucher|coupon|sale\s+price|clearance)\b",
+    re.IGNORECASE,
+)
+_STOREWIDE = re.compile(
+    r"\b(?:everything|storewide|sitewide|store-wide|site-wide|all\s+(?:items|products|"
+    r"orders|categories)|entire\s+(?:store|range)|anything)\b",
     re.IGNORECASE,
 )
 
@@ -279,6 +300,25 @@ def _check_facts(body: str, facts: OfferFacts, sender: str = "") -> list[Problem
                 Problem("wrong_code", f"code-like word {match.group(0)!r}; the code is {expected}")
             )
             text = _mask(text, match.span())
+    # Words of the offer line or name (a free-delivery or double-points deal) are facts.
+    own_deal = " ".join([*offer_lines(facts), facts.offer_name]).lower()
+    for match in _DEAL_WORDS.finditer(text):
+        if match.group(0).lower() not in own_deal:
+            problems.append(
+                Problem("invented_claim", f"{match.group(0)!r}: a deal the offer does not make")
+            )
+    if facts.scope:
+        for match in _STOREWIDE.finditer(text):
+            problems.append(
+                Problem("invented_claim", f"{match.group(0)!r}: the offer is for {facts.scope}")
+            )
+    for match in _DEADLINE.finditer(text):
+        problems.append(
+            Problem(
+                "invented_claim",
+                f"deadline {match.group(0)!r}; the offer runs till {facts.until_text or 'no date'}",
+            )
+        )
     for match in _PHONE.finditer(text):
         problems.append(Problem("phone", "contains a phone number"))
         text = _mask(text, match.span())
