@@ -273,6 +273,24 @@ def test_a_rebuild_with_unchanged_inputs_keeps_every_text(pairings):
     assert server.calls == calls and second.empty
 
 
+@pytest.mark.parametrize("online", [True, False])
+def test_a_cached_message_that_todays_checks_refuse_is_rewritten(pairings, online):
+    """A message logged before a check existed is not sent again as it is."""
+    config = settings(use_ollama=online)
+    with FakeOllama(["good"]) as server:
+        first, _ = run(pairings, config, server if online else None)
+        stale = first.copy()
+        stale.loc[0, "message_text"] = stale.loc[0, "message_text"].replace(
+            " 20% off", " Today only! 20% off", 1
+        )
+        assert "Today only!" in stale.loc[0, "message_text"]
+        second, _ = run(pairings, config, server if online else None, history=stale)
+    assert second["prompt_hash"].tolist() == [stale.loc[0, "prompt_hash"]]
+    current = current_messages(pairings, pd.concat([stale, second]), config)
+    assert not current["message_text"].str.contains("Today only").any()
+    assert_sendable(current, config, pairings)
+
+
 def test_a_changed_model_or_setting_is_a_new_cache_key(pairings):
     with FakeOllama(["good"]) as server:
         first, _ = run(pairings, settings(), server)
