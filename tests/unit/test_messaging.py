@@ -173,7 +173,7 @@ def test_invalid_answers_are_retried_with_the_reasons(pairings):
     with FakeOllama(["wrong_pct", "garbage", "good"]) as server:
         rows, _ = run(pairings.head(1), settings(), server)
     assert rows.loc[0, "generator"] == "ollama" and rows.loc[0, "attempts"] == 3
-    assert rows.loc[0, "attempt_outcomes"] == "wrong_percentage;not_json;accepted"
+    assert rows.loc[0, "attempt_outcomes"] == "invented_claim,wrong_percentage;not_json;accepted"
     assert "50%" in fenced(server.requests[1]["prompt"])["previous_answer_rejected_because"][0]
     assert server.requests[0]["system"] == server.requests[2]["system"]
 
@@ -271,6 +271,24 @@ def test_a_rebuild_with_unchanged_inputs_keeps_every_text(pairings):
         calls = server.calls
         second, _ = run(pairings, settings(), server, history=first)
     assert server.calls == calls and second.empty
+
+
+@pytest.mark.parametrize("online", [True, False])
+def test_a_cached_message_that_todays_checks_refuse_is_rewritten(pairings, online):
+    """A message logged before a check existed is not sent again as it is."""
+    config = settings(use_ollama=online)
+    with FakeOllama(["good"]) as server:
+        first, _ = run(pairings, config, server if online else None)
+        stale = first.copy()
+        stale.loc[0, "message_text"] = stale.loc[0, "message_text"].replace(
+            " 20% off", " Today only! 20% off", 1
+        )
+        assert "Today only!" in stale.loc[0, "message_text"]
+        second, _ = run(pairings, config, server if online else None, history=stale)
+    assert second["prompt_hash"].tolist() == [stale.loc[0, "prompt_hash"]]
+    current = current_messages(pairings, pd.concat([stale, second]), config)
+    assert not current["message_text"].str.contains("Today only").any()
+    assert_sendable(current, config, pairings)
 
 
 def test_a_changed_model_or_setting_is_a_new_cache_key(pairings):

@@ -81,6 +81,25 @@ def codes(hook: str, **overrides) -> set[str]:
         ("Plus Rs.500 cashback!", "wrong_amount"),
         ("Get a $20 voucher", "wrong_amount"),
         ("Spend 2000 rupees", "wrong_amount"),
+        # The minimum spend's value in another currency, or stated as money off.
+        ("Spend $1,000 and save!", "wrong_amount"),
+        ("Spend 1000 dollars!", "wrong_amount"),
+        ("Get Rs.1,000 off Sarees!", "wrong_amount"),
+        ("Save Rs. 1,000 today!", "wrong_amount"),
+        ("Rs 1000 cashback for you!", "wrong_amount"),
+        # Percentages in words.
+        ("Enjoy fifty percent off!", "wrong_percentage"),
+        ("Twenty-five per cent off!", "wrong_percentage"),
+        ("Half price for Diwali!", "wrong_percentage"),
+        # Deals, scope and deadlines the offer does not make.
+        ("20% off everything in store!", "invented_claim"),
+        ("Buy one get one free!", "invented_claim"),
+        ("Free delivery too!", "invented_claim"),
+        ("Double points this Diwali!", "invented_claim"),
+        ("Today only!", "invented_claim"),
+        ("Diwali sale ends Sunday!", "invented_claim"),
+        ("Visit bestdeals (dot) com", "url"),
+        ("Visit bestdeals .com", "url"),
         ("Only 3 days left!", "invented_number"),
         ("Top 10 picks for Diwali", "invented_number"),
         ("Call 98765 43210 now", "phone"),
@@ -110,10 +129,24 @@ def test_a_hook_with_an_invented_or_unsafe_token_fails(hook, reason):
         ("Our 11.11 Sale is here!", {"event_name": "11.11 Sale"}),
         ("Kids 2-5 picks are in.", {"offer_category": "Kids 2-5"}),
         ("Hello again!", {"discount_pct": None, "offer_type": "early_access", "min_spend": 0}),
+        (
+            "Double points for Diwali!",
+            {"discount_pct": None, "offer_type": "loyalty_reward", "offer_name": "Double Points"},
+        ),
+        ("Free delivery for Diwali!", {"discount_pct": None, "offer_type": "free_shipping"}),
     ],
 )
 def test_a_hook_that_only_repeats_facts_passes(hook, overrides):
     assert codes(hook, **overrides) == set()
+
+
+@pytest.mark.parametrize("currency", ["AED ", "CHF ", "kr ", "S$", "USD ", "Rs "])
+def test_the_composed_offer_line_passes_with_any_configured_currency(currency):
+    settings = MessagingSettings(currency=currency)
+    facts = OfferFacts.from_pairing(pairing(), settings)
+    body = composition(facts, settings).body("Hi {first_name}!")
+    assert f"min. spend {currency}1,000" in body
+    assert check_message(body, facts, settings) == []
 
 
 def test_an_invented_discount_on_an_offer_without_one_fails():

@@ -105,6 +105,7 @@ class OfferFacts:
     event_date: dt.date | None
     scope: str
     currency: str
+    offer_name: str = ""
 
     @classmethod
     def from_pairing(cls, pairing: dict, settings: MessagingSettings) -> OfferFacts:
@@ -121,6 +122,7 @@ class OfferFacts:
             event_date=as_date(pairing.get("event_date")),
             scope=clean_text(pairing.get("offer_category"), 30),
             currency=settings.currency,
+            offer_name=clean_text(pairing.get("offer_name"), 60),
         )
 
     @property

@@ -313,12 +313,17 @@ def generate_messages(
     for pairing in records:
         key = cache_key(pairing, settings)
         cached = latest.loc[key] if key in latest.index else None
-        if cached is not None and not settings.regenerate:
+        facts = OfferFacts.from_pairing(pairing, settings)
+        # A cached message is checked again: one that today's checks refuse
+        # (written before a check was added) gets new copy, never sent.
+        still_valid = cached is not None and not check_message(
+            strip_footer(str(cached["message_text"]), settings), facts, settings
+        )
+        if still_valid and not settings.regenerate:
             if cached["generator"] == "ollama" or cached["fallback_cause"] not in RETRY_CAUSES:
                 continue
             if not use_model:
                 continue
-        facts = OfferFacts.from_pairing(pairing, settings)
         generation = int(cached["generation"]) + 1 if cached is not None else 1
         plans.append((pairing, key, facts, composition(facts, settings), cached, generation))
 
@@ -385,8 +390,15 @@ def generate_messages(
             )  # fmt: skip
             earlier.add(shingles(result.body), pairing["pairing_id"])
             continue
-        if not result.reached and cached is not None and not settings.regenerate:
-            continue  # still no answer: keep the cached fallback as it is
+        if (
+            not result.reached
+            and cached is not None
+            and not settings.regenerate
+            and not check_message(
+                strip_footer(str(cached["message_text"]), settings), facts, settings
+            )
+        ):
+            continue  # still no answer: keep the valid cached fallback as it is
         if not use_model:
             cause = "disabled"
             reasons = ["Ollama disabled in config (messaging use_ollama)"]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from itertools import chain
 
 from marketing_engine import sms
-from marketing_engine.messaging.facts import MONTHS, OfferFacts, clean_text
+from marketing_engine.messaging.facts import MONTHS, OfferFacts, clean_text, offer_lines
 from marketing_engine.messaging.settings import NAME_TOKEN, MessagingSettings
 
 # Plain words per reason code: the message_generation_stats mart shows them.
@@ -38,6 +38,7 @@ REASONS = {
     "wrong_amount": "a money amount that is not the offer's minimum spend",
     "wrong_code": "a code-like word that is not the offer's code",
     "invented_number": "a number that is not one of the offer's facts",
+    "invented_claim": "a deal, scope or deadline that is not the offer's",
     "missing_fact": "the discount, code, minimum spend or end date missing",
     "near_duplicate": "too similar to an earlier campaign's message",
     "timeout": "the server did not answer in time",
@@ -75,19 +76,81 @@ _DIGIT_DATE = re.compile(
 )
 _URL = re.compile(
     r"https?://|\bwww\.|\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.[a-z]{2,24}\b(?:/\S*)?"
-    r"|\bdot\s+(?:com|net|org|in|co|xyz|shop|store)\b",
+    r"|[(\[]?\bdot\b[)\]]?\s*(?:com|net|org|in|co|xyz|shop|store)\b"
+    r"|\s\.\s?(?:com|net|org|in|co|xyz|shop|store)\b",
     re.IGNORECASE,
 )
 _EMAIL = re.compile(r"\S+@\S+")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 _PLACEHOLDER = re.compile(r"\[[^\]]*\]|\{[^}]*\}|<[^>]*>|\{|\}")
 _PERCENT = re.compile(r"(?P<value>\d+(?:[.,]\d+)?)\s*(?:%|per\s*cent\b|pct\b)", re.IGNORECASE)
-_CURRENCY = r"(?:rs\.?|inr|usd|eur|gbp|\$|€|£|₹)"
-_AMOUNT = re.compile(
-    rf"{_CURRENCY}\s*(?P<value>\d[\d,]*(?:\.\d+)?)"
-    rf"|(?P<value2>\d[\d,]*(?:\.\d+)?)\s*(?:/-|rupees\b|rs\b|dollars\b|euros?\b|inr\b)",
+_CURRENCY = r"rs\.?|inr|usd|eur|gbp|\$|€|£|₹"
+_CURRENCY_AFTER = r"/-|rupees\b|rs\b|dollars\b|euros?\b|inr\b|usd\b|eur\b|gbp\b"
+# Words for the same currency: an amount in another one is not the offer's.
+_CURRENCY_GROUPS = [
+    {"rs", "inr", "₹", "rupee", "rupees", "/-"},
+    {"$", "usd", "dollar", "dollars"},
+    {"€", "eur", "euro", "euros"},
+    {"£", "gbp"},
+]
+# An amount stated as money off (the offers have none: an amount is the minimum spend).
+_MONEY_OFF_AFTER = re.compile(
+    r"\s*(?:off|cashback|cash\s+back|back|discount|voucher|coupon|credit|free)\b", re.IGNORECASE
+)
+_MONEY_OFF_BEFORE = re.compile(r"\b(?:save|saving|flat|extra|worth|win|get)\s*$", re.IGNORECASE)
+_NUMBER_WORD = (
+    r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+    r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|"
+    r"sixty|seventy|eighty|ninety|hundred)"
+)
+_WORD_PERCENT = re.compile(
+    rf"\b{_NUMBER_WORD}(?:[\s-]+{_NUMBER_WORD})*\s*(?:per\s*cent|pct)\b"
+    r"|\bhalf[\s-]+(?:price|off)\b",
     re.IGNORECASE,
 )
+
+
+# Deals and deadlines a hook may not claim: the offer line states the offer's own.
+_DEADLINE = re.compile(
+    r"\b(?:today|tonight|tomorrow|this\s+(?:week(?:end)?|month)|midnight|last\s+(?:day|chance)|"
+    r"final\s+(?:day|hours?)|hours?\s+(?:left|only)|ends?\s+soon|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b",
+    re.IGNORECASE,
+)
+_DEAL_WORDS = re.compile(
+    r"\b(?:free|bogo|buy\s+(?:one|1|two|2)|cash\s*back|double|triple|extra|bonus|"
+    r"gift\s+card|voucher|coupon|sale\s+price|clearance)\b",
+    re.IGNORECASE,
+)
+_STOREWIDE = re.compile(
+    r"\b(?:everything|storewide|sitewide|store-wide|site-wide|all\s+(?:items|products|"
+    r"orders|categories)|entire\s+(?:store|range)|anything)\b",
+    re.IGNORECASE,
+)
+
+
+def _currency_key(token: str) -> str:
+    return re.sub(r"[\s.]", "", token.lower())
+
+
+def _same_currency(found: str, configured: str) -> bool:
+    found, configured = _currency_key(found), _currency_key(configured)
+    if found == configured:
+        return True
+    return any(found in group and configured in group for group in _CURRENCY_GROUPS)
+
+
+def _amount_pattern(currency: str) -> re.Pattern:
+    """Money amounts with a currency before or after, the configured one included."""
+    own = re.escape(currency.strip())
+    before = f"{own}|{_CURRENCY}" if own else _CURRENCY
+    return re.compile(
+        rf"(?P<cur>{before})\s*(?P<value>\d[\d,]*(?:\.\d+)?)"
+        rf"|(?P<value2>\d[\d,]*(?:\.\d+)?)\s*(?P<cur2>{_CURRENCY_AFTER})",
+        re.IGNORECASE,
+    )
+
+
 _CODE_LIKE = re.compile(r"\b(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{2,}\b")
 _SHOUTED = re.compile(r"\b[A-Z]{4,}[A-Z0-9]*\b")
 _NUMBER = re.compile(r"\d+")
@@ -188,15 +251,42 @@ def _check_facts(body: str, facts: OfferFacts, sender: str = "") -> list[Problem
                 Problem("wrong_percentage", f"percentage {match.group(0)!r}; discount {expected}")
             )
         text = _mask(text, match.span())
+    for match in _WORD_PERCENT.finditer(text):
+        expected = facts.discount_text or "none (the offer has no discount)"
+        problems.append(
+            Problem(
+                "wrong_percentage", f"percentage in words {match.group(0)!r}; discount {expected}"
+            )
+        )
+        text = _mask(text, match.span())
     amounts = []
-    for match in _AMOUNT.finditer(text):
+    for match in _amount_pattern(facts.currency).finditer(text):
         value = _number(match.group("value") or match.group("value2"))
-        amounts.append(value)
+        currency = match.group("cur") or match.group("cur2")
+        money_off = _MONEY_OFF_AFTER.match(text, match.end()) or _MONEY_OFF_BEFORE.search(
+            text[: match.start()]
+        )
+        expected = facts.spend_text or "none"
         if facts.min_spend is None or abs(value - facts.min_spend) > 0.005:
-            expected = facts.spend_text or "none"
             problems.append(
                 Problem("wrong_amount", f"amount {match.group(0).strip()!r}; min. spend {expected}")
             )
+        elif not _same_currency(currency, facts.currency):
+            problems.append(
+                Problem(
+                    "wrong_amount",
+                    f"amount {match.group(0).strip()!r} in another currency; min. spend {expected}",
+                )
+            )
+        elif money_off:
+            problems.append(
+                Problem(
+                    "wrong_amount",
+                    f"amount {match.group(0).strip()!r} as money off; min. spend {expected}",
+                )
+            )
+        else:
+            amounts.append(value)
         text = _mask(text, match.span())
     code_seen = False
     if facts.code:
@@ -210,6 +300,25 @@ def _check_facts(body: str, facts: OfferFacts, sender: str = "") -> list[Problem
                 Problem("wrong_code", f"code-like word {match.group(0)!r}; the code is {expected}")
             )
             text = _mask(text, match.span())
+    # Words of the offer line or name (a free-delivery or double-points deal) are facts.
+    own_deal = " ".join([*offer_lines(facts), facts.offer_name]).lower()
+    for match in _DEAL_WORDS.finditer(text):
+        if match.group(0).lower() not in own_deal:
+            problems.append(
+                Problem("invented_claim", f"{match.group(0)!r}: a deal the offer does not make")
+            )
+    if facts.scope:
+        for match in _STOREWIDE.finditer(text):
+            problems.append(
+                Problem("invented_claim", f"{match.group(0)!r}: the offer is for {facts.scope}")
+            )
+    for match in _DEADLINE.finditer(text):
+        problems.append(
+            Problem(
+                "invented_claim",
+                f"deadline {match.group(0)!r}; the offer runs till {facts.until_text or 'no date'}",
+            )
+        )
     for match in _PHONE.finditer(text):
         problems.append(Problem("phone", "contains a phone number"))
         text = _mask(text, match.span())
