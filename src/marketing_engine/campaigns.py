@@ -477,4 +477,16 @@ def _note(row, settings: CampaignSettings, test: dict) -> str | None:
             f"correction across all tests (adjusted p = {row.ab_p_value_adjusted:.2g}): "
             "no winner"
         )
+    if row.holdout_customers < 2 or row.sends < 2:
+        return (
+            f"only {row.holdout_customers} holdout customer(s) and {row.sends} send(s) of "
+            f"variant {row.variant}: at least 2 of each are needed to measure the uplift, "
+            "so it has no interval, p-value or minimum detectable effect"
+        )
+    if pd.isna(row.mde_revenue_per_recipient):
+        return (
+            "revenue does not vary in this test (typically nobody spent anything in the "
+            "response window, sent or held out): the uplift has no spread, so its p-value "
+            "says nothing and no minimum detectable effect can be stated"
+        )
     return None

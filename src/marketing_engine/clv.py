@@ -282,10 +282,10 @@ def purchases_if_alive(params: BgNbdParams, t, x, T) -> np.ndarray:
     z = t / (alpha + T + t)
     # Euler transform: ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z)
     #   = (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z)
+    if abs(a - 1) < 1e-9:  # the a -> 1 limit of (1 - tail)/(a - 1), before tail
+        a = 1 + 1e-9
     c = a + b + x - 1
     tail = np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, c, z)
-    if abs(a - 1) < 1e-9:  # the a -> 1 limit of (1 - tail)/(a - 1)
-        a = 1 + 1e-9
     return (a + b + x - 1) / (a - 1) * (1 - tail)
 
 

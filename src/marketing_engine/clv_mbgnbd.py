@@ -91,7 +91,7 @@ def mbgnbd_purchases_if_alive(params: MbgNbdParams, t, x, T) -> np.ndarray:
     z = t / (alpha + T + t)
     # ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x+1; a+b+x; z)
     #   = (1-z)^(a-1) 2F1(a+b-r, a-1; a+b+x; z)   (Euler)
-    tail = np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - r, a - 1, a + b + x, z)
-    if abs(a - 1) < 1e-9:
+    if abs(a - 1) < 1e-9:  # the a -> 1 limit of (1 - tail)/(a - 1), before tail
         a = 1 + 1e-9
+    tail = np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - r, a - 1, a + b + x, z)
     return (a + b + x) / (a - 1) * (1 - tail)

@@ -365,3 +365,23 @@ def test_customer_360_is_dim_customers_with_its_cluster_and_predictions(warehous
         ).fetchone()[0]
     assert emails == 0  # hashed with the same key as dim_customers
     assert served == 0  # no plain-text email in the serving file
+
+
+def test_a_rebuild_that_chooses_another_model_replaces_that_dates_backtest(
+    sample_build, warehouse, tmp_path
+):
+    # A previous build for the same as_of_date chose another model (e.g. before a data
+    # fix): the rebuild must replace that date's backtest, not keep two rows for it.
+    chosen = warehouse.execute("select model from marts.clv_backtest_history").fetchall()
+    other = next(m for m in ("bg_nbd", "pareto_nbd") if (m,) not in chosen)
+    shutil.copy(sample_build / "build.duckdb", tmp_path / "build.duckdb")
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
+        con.execute(
+            "insert into marts.clv_backtest_history by name "
+            f"select * replace ('{other}' as model) from marts.clv_backtest_history"
+        )
+    result = run_cli(tmp_path, "build", "--select", "clv_backtest_history", "--no-publish")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    with duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True) as con:
+        after = con.execute("select as_of_date, model from marts.clv_backtest_history").fetchall()
+    assert [model for _, model in after] == [model for (model,) in chosen]

@@ -231,3 +231,19 @@ def test_an_empty_summary_is_not_identifiable_for_any_model():
     only_one_timers = fit_pareto_nbd(np.zeros(5), np.zeros(5), np.full(5, 10.0))
     assert not only_one_timers.converged
     assert "not identifiable" in only_one_timers.message
+
+
+def test_purchases_if_alive_at_a_equal_to_one_is_the_limit_not_zero():
+    # At a = 1 exactly, (1 - tail) / (a - 1) is 0 / 0: the limit must be used before the
+    # tail is computed, or every customer is predicted 0 purchases.
+    from marketing_engine.clv import BgNbdParams, purchases_if_alive
+    from marketing_engine.clv_mbgnbd import mbgnbd_purchases_if_alive
+
+    for function, make in (
+        (purchases_if_alive, BgNbdParams),
+        (mbgnbd_purchases_if_alive, MbgNbdParams),
+    ):
+        at_one = function(make(0.5, 5.0, 1.0, 2.5), 10.0, 3.0, 20.0)
+        near_one = function(make(0.5, 5.0, 1.0 + 1e-6, 2.5), 10.0, 3.0, 20.0)
+        assert at_one == pytest.approx(near_one, rel=1e-4)
+        assert near_one > 0.5

@@ -217,3 +217,21 @@ def test_pre_period_revenue_sums_the_days_before_each_send():
     # C1 at 03-31: 03-30 and 01-01 are inside the 90 days before, 03-31 is the send day;
     # C2's 2025-12-01 order is 120 days before; C1 at 01-05: only 01-01.
     assert list(pre_period_revenue(outcomes, orders, 90)) == [15.0, 0.0, 5.0]
+
+
+def test_tests_that_cannot_be_measured_say_why_in_plain_words():
+    # S0: one holdout customer (a 10% share of 20 sends is 2, so no sample-ratio alarm):
+    # no Welch interval, no p-value, no minimum detectable effect.
+    # S1: nobody converted, sent or not: every revenue is 0, the p-value is 1 by
+    # construction and no effect size can be stated.
+    table = results(
+        _outcomes({"S0": (1, 10, 3, 10, 2), "S1": (20, 90, 0, 90, 0)}),
+        pd.Series(dtype=float),
+        CampaignSettings(),
+    )
+    s0, s1 = table[table["segment_name"] == "S0"], table[table["segment_name"] == "S1"]
+    assert not table["has_srm"].any()
+    assert s0["p_value"].isna().all() and s0["mde_revenue_per_recipient"].isna().all()
+    assert all("only 1 holdout customer" in str(note) for note in s0["note"])
+    assert s1["mde_revenue_per_recipient"].isna().all()
+    assert all("revenue does not vary in this test" in str(note) for note in s1["note"])

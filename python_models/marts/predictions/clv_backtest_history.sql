@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        unique_key=['as_of_date', 'model'],
+        unique_key='as_of_date',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
     )
@@ -9,8 +9,9 @@
 -- One row per as_of_date and chosen customer-base model: its holdout backtest
 -- (MAE, bias, RMSE of repeat purchases per customer, and the mean absolute
 -- gap between predicted and actual over the ten predicted deciles).
--- Incremental and keyed by (as_of_date, model): a rebuild on unchanged data
--- replaces its own row, a new as_of_date adds one, so a drop in prediction
+-- Incremental and keyed by as_of_date: a rebuild for the same as_of_date
+-- replaces that date's row (even when another model is chosen this time, e.g.
+-- after a data fix), a new as_of_date adds one, so a drop in prediction
 -- quality shows over time. `dbt build --full-refresh` clears the history.
 with comparison as (
     select * from {{ ref('clv_model_comparison') }}
