@@ -705,7 +705,7 @@
       root.querySelector(".clock").textContent = spec.time;
       root.querySelector(".thread-time").textContent = "Today " + spec.time;
       var facts = [
-        ["Source", m.generator === "template" ? "Template (fallback)" : m.generator ? "Language model (" + m.generator + ")" : "-"],
+        ["Source", m.written_by ? m.written_by : m.generator === "template" ? "Template (fallback)" : m.generator ? "Language model (" + m.generator + ")" : "-"],
         ["Length", missing(m.character_count) ? "-" : nf(0).format(m.character_count) + " characters"],
         ["Encoding", m.sms_encoding || "-"],
         ["Segments", missing(m.sms_parts) ? "-" : nf(0).format(m.sms_parts) + " SMS"],
