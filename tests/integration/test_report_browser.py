@@ -564,6 +564,17 @@ def test_real_page_filters_match_the_customer_list_mart(
     assert count.endswith(f" of {_count(int(everyone))}"), count
 
 
+def _set_dates(browser, start: str, end: str) -> None:
+    browser.execute_script(
+        "for (const [bound, value] of [['from', arguments[0]], ['to', arguments[1]]]) {"
+        "  const input = document.querySelector(`input[data-filter=date][data-bound=${bound}]`);"
+        "  input.value = value; input.dispatchEvent(new Event('change'));"
+        "}",
+        start,
+        end,
+    )
+
+
 def test_real_page_channel_and_date_filters_match_the_marts(browser, site, mart):
     _open(browser, site, "behaviour")
     for channel in _filter_options(browser, "channel"):
@@ -592,14 +603,7 @@ def test_real_page_channel_and_date_filters_match_the_marts(browser, site, mart)
         ),
     ):
         _open(browser, site, page)
-        browser.execute_script(
-            "for (const [bound, value] of [['from', arguments[0]], ['to', arguments[1]]]) {"
-            "  const input = document.querySelector(`input[data-filter=date][data-bound=${bound}]`);"
-            "  input.value = value; input.dispatchEvent(new Event('change'));"
-            "}",
-            start,
-            end,
-        )
+        _set_dates(browser, start, end)
         drawn = browser.execute_script(
             "return window.reportState.charts[arguments[0]].chart.getOption().series[0]"
             ".data.length",
@@ -736,6 +740,13 @@ def test_every_offered_message_choice_previews_its_message(browser, site, mart, 
         "sms_encoding, sms_parts from marts.marketing_messages"
     )
     valid = {(row.event_id, row.offer_id, row.segment_name): row for row in messages.itertuples()}
+    shown_rows = mart(
+        "select event_id, offer_id, segment_name, written_by, first_name "
+        "from marts.rpt_message_previews"
+    )
+    previews = {(r.event_id, r.offer_id, r.segment_name): r for r in shown_rows.itertuples()}
+    named = shown_rows.dropna(subset=["first_name"]).drop_duplicates("segment_name")
+    names = dict(zip(named.segment_name, named.first_name, strict=True))
     seen = set()
     assert sorted(_options(events)) == sorted(set(messages.event_id))
     for event in _options(events):
@@ -755,6 +766,19 @@ def test_every_offered_message_choice_previews_its_message(browser, site, mart, 
                 facts = demo.find_element(By.CLASS_NAME, "message-facts").text
                 assert f"{row.character_count} characters" in facts
                 assert row.sms_encoding in facts and f"{row.sms_parts} SMS" in facts
+                preview_row = previews[(event, offer, segment)]
+                source = browser.execute_script(
+                    "return [...arguments[0].querySelectorAll('.message-facts div')]"
+                    ".filter(d => d.querySelector('dt').textContent === 'Source')"
+                    ".map(d => d.querySelector('dd').textContent)[0]",
+                    demo,
+                )
+                assert source == preview_row.written_by, (source, preview_row.written_by)
+                name = names.get(segment)
+                if name:  # names published: a real customer of the segment
+                    assert f"{name} (a customer in {segment})" in facts and name in shown
+                else:
+                    assert "sample name" in facts and "Priya" in shown
                 seen.add((event, offer, segment))
     assert seen == set(valid)
     assert _errors(browser) == []

@@ -534,8 +534,11 @@ def test_report_settings_come_from_the_project_vars(tmp_path):
 def test_a_currency_in_the_reports_var_is_refused_naming_the_build_var(tmp_path):
     """One source of truth: vars.reports.currency would silently disagree with the build."""
     (tmp_path / "dbt_project.yml").write_text("vars:\n  reports:\n    currency: EUR\n")
-    with pytest.raises(ReportError, match=r"vars.reports.currency .* set the top-level var "
-                       r"report_currency"):
+    with pytest.raises(
+        ReportError,
+        match=r"vars.reports.currency .* set the top-level var "
+        r"report_currency",
+    ):
         load_config(tmp_path)
 
 
@@ -560,16 +563,20 @@ def test_the_site_formats_money_with_what_the_build_recorded(site, tmp_path, mon
     html = render_site(db, reports, tmp_path / "out").read_text()
     assert "Revenue $1.23M." in html and "₹" not in html
     config = json.loads(
-        re.search(r'<script type="application/json" id="report-config">(.*?)</script>', html)
-        .group(1)
+        re.search(r'<script type="application/json" id="report-config">(.*?)</script>', html).group(
+            1
+        )
     )
     assert (config["currency"], config["currency_symbol"], config["locale"]) == (
-        "USD", "$", "en-US"
+        "USD",
+        "$",
+        "en-US",
     )
     with duckdb.connect(str(db)) as con:
         con.execute("update marts.rpt_report_settings set locale = ''")
-    with pytest.raises(ReportError, match="rpt_report_settings.locale is empty: set the var "
-                       "report_locale"):
+    with pytest.raises(
+        ReportError, match=r"rpt_report_settings\.locale is empty: set the var report_locale"
+    ):
         render_site(db, reports, tmp_path / "out2")
 
 
