@@ -470,11 +470,11 @@
       if (file) {
         var rest = applied.filter(function (k) { return k !== applied[i]; });
         var count = data.counts ? matchingTotalFor(spec, [applied[i]]) : data.total;
-        return { href: file, count: count, label: "all " + active[applied[i]] + " rows" +
+        return { href: file, count: count, label: active[applied[i]] +
           (rest.length ? " (filter " + rest.map(function (k) { return labels[k]; }).join(", ") + " in your spreadsheet)" : "") };
       }
     }
-    return { href: files.all, count: data.total, label: "all rows" +
+    return { href: files.all, count: data.total, label: "all" +
       (applied.length ? " (filter " + applied.map(function (k) { return labels[k]; }).join(", ") + " in your spreadsheet)" : "") };
   }
   function matchingTotalFor(spec, kinds) {
@@ -543,7 +543,7 @@
     }
     var link = downloadLink(spec);
     var download = link && link.href
-      ? '<a class="download" href="' + esc(link.href) + '" download>Download CSV: ' + esc(link.label) + ", " + nf(0).format(link.count) + " rows</a>"
+      ? '<a class="download" href="' + esc(link.href) + '" download>Download CSV: ' + esc(link.label) + " (" + nf(0).format(link.count) + " rows)</a>"
       : '<button type="button" class="download">Download CSV (' + nf(0).format(inPage) + " rows)</button>";
     entry.body.innerHTML = html;
     entry.count.textContent = "Rows " + count + note;

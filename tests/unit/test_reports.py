@@ -624,3 +624,19 @@ def test_the_phone_preview_gets_existing_choices_and_a_real_first_name(site, tmp
     html = render_site(db, reports, tmp_path / "out").read_text()
     (phone,) = [b for b in blocks_of(html).values() if b["kind"] == "phone"]
     assert phone["names"] == {} and "not in the published data" in phone["fallback_why"]
+
+
+def test_model_meta_formats_share_and_count_mean_pct_and_number():
+    """The models' YAML says `format: share` / `count`; charts and tables must show %."""
+    from marketing_engine.reports.labels import describe
+
+    frame = pd.DataFrame({"moved_share": [0.25], "moved_customers": [3], "x": ["a"]})
+    docs = {
+        "rpt_m": {
+            "moved_share": {"format": "share"},
+            "moved_customers": {"format": "count"},
+            "x": {"format": "csv"},
+        }
+    }
+    shown = {c.name: c.format for c in describe(frame, "rpt_m", docs, {}, {})}
+    assert shown == {"moved_share": "pct", "moved_customers": "number", "x": "text"}
