@@ -283,7 +283,7 @@ def test_tables_sort_search_and_page_with_n_of_m(browser, site, mart, width):
     card.find_element(By.CSS_SELECTOR, ".pager .next").click()
     assert count.text == f"Rows 13–{min(24, total)} of {_count(total)}", count.text
     labels = [th.text.strip(" ▲▼") for th in card.find_elements(By.TAG_NAME, "th")]
-    column = labels.index("Revenue")
+    column = labels.index("Net revenue")  # the label from rpt_monthly_trend's docs
 
     def sort_by_revenue():
         card.find_elements(By.CSS_SELECTOR, "th button.sort")[column].click()

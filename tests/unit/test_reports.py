@@ -640,3 +640,10 @@ def test_model_meta_formats_share_and_count_mean_pct_and_number():
     }
     shown = {c.name: c.format for c in describe(frame, "rpt_m", docs, {}, {})}
     assert shown == {"moved_share": "pct", "moved_customers": "number", "x": "text"}
+
+
+def test_project_pages_have_no_unit_placeholders_in_their_labels():
+    """Money carries the build's currency and shares show as %: no "(currency units)"."""
+    for path in sorted((PROJECT / "reports" / "pages").glob("*.md")):
+        text = path.read_text()
+        assert "(currency units)" not in text and "(0-1)" not in text, path.name
