@@ -470,11 +470,11 @@
       if (file) {
         var rest = applied.filter(function (k) { return k !== applied[i]; });
         var count = data.counts ? matchingTotalFor(spec, [applied[i]]) : data.total;
-        return { href: file, count: count, label: "all " + active[applied[i]] + " rows" +
+        return { href: file, count: count, label: active[applied[i]] +
           (rest.length ? " (filter " + rest.map(function (k) { return labels[k]; }).join(", ") + " in your spreadsheet)" : "") };
       }
     }
-    return { href: files.all, count: data.total, label: "all rows" +
+    return { href: files.all, count: data.total, label: "all" +
       (applied.length ? " (filter " + applied.map(function (k) { return labels[k]; }).join(", ") + " in your spreadsheet)" : "") };
   }
   function matchingTotalFor(spec, kinds) {
@@ -543,7 +543,7 @@
     }
     var link = downloadLink(spec);
     var download = link && link.href
-      ? '<a class="download" href="' + esc(link.href) + '" download>Download CSV: ' + esc(link.label) + ", " + nf(0).format(link.count) + " rows</a>"
+      ? '<a class="download" href="' + esc(link.href) + '" download>Download CSV: ' + esc(link.label) + " (" + nf(0).format(link.count) + " rows)</a>"
       : '<button type="button" class="download">Download CSV (' + nf(0).format(inPage) + " rows)</button>";
     entry.body.innerHTML = html;
     entry.count.textContent = "Rows " + count + note;
@@ -705,7 +705,7 @@
       root.querySelector(".clock").textContent = spec.time;
       root.querySelector(".thread-time").textContent = "Today " + spec.time;
       var facts = [
-        ["Source", m.generator === "template" ? "Template (fallback)" : m.generator ? "Language model (" + m.generator + ")" : "-"],
+        ["Source", m.written_by ? m.written_by : m.generator === "template" ? "Template (fallback)" : m.generator ? "Language model (" + m.generator + ")" : "-"],
         ["Length", missing(m.character_count) ? "-" : nf(0).format(m.character_count) + " characters"],
         ["Encoding", m.sms_encoding || "-"],
         ["Segments", missing(m.sms_parts) ? "-" : nf(0).format(m.sms_parts) + " SMS"],

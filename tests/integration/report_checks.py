@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from marketing_engine.reports import FORMATS
+from marketing_engine.reports import FORMATS, FormatConfig, formats
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -439,8 +439,29 @@ def _looks_like_date(value: object) -> bool:
     return len(text) >= 10 and text[4] == "-" and text[7] == "-" and text[:4].isdigit()
 
 
-def check_report_figures(site_dir: Path, db_path: Path) -> list[str]:
-    """Every figure in site_dir/figures.json against an independent query on db_path."""
+def project_format_config() -> FormatConfig:
+    """The currency and locale a build with the project's own vars records."""
+    return FormatConfig(
+        currency=project_var("report_currency"),
+        currency_symbol=project_var("report_currency_symbol"),
+        locale=project_var("report_locale"),
+    )
+
+
+def check_report_figures(
+    site_dir: Path, db_path: Path, config: FormatConfig | None = None
+) -> list[str]:
+    """Every figure in site_dir/figures.json against an independent query on db_path,
+    formatted with `config` (default: the project's report_currency/_symbol/_locale)."""
+    previous = formats.active()
+    formats.activate(config or project_format_config())
+    try:
+        return _check_report_figures(site_dir, db_path)
+    finally:
+        formats.activate(previous)
+
+
+def _check_report_figures(site_dir: Path, db_path: Path) -> list[str]:
     manifest = json.loads((site_dir / "figures.json").read_text())
     problems: list[str] = []
     with duckdb.connect(str(db_path), read_only=True) as con:

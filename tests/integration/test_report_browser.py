@@ -129,8 +129,8 @@ def _wait(condition, what: str, timeout: float = 10):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _money(value: float) -> str:
-    return "₹" + group_digits(value, 2)
+def _money(value: float, symbol: str = "₹") -> str:
+    return symbol + group_digits(value, 2)
 
 
 def _count(value: int) -> str:
@@ -283,7 +283,7 @@ def test_tables_sort_search_and_page_with_n_of_m(browser, site, mart, width):
     card.find_element(By.CSS_SELECTOR, ".pager .next").click()
     assert count.text == f"Rows 13–{min(24, total)} of {_count(total)}", count.text
     labels = [th.text.strip(" ▲▼") for th in card.find_elements(By.TAG_NAME, "th")]
-    column = labels.index("Revenue")
+    column = labels.index("Net revenue")  # the label from rpt_monthly_trend's docs
 
     def sort_by_revenue():
         card.find_elements(By.CSS_SELECTOR, "th button.sort")[column].click()
@@ -480,6 +480,236 @@ def test_drill_down_from_a_segment_to_its_customers(browser, site, mart, width):
     assert selected.first_selected_option.get_attribute("value") == segment
 
 
+# --- the project's own pages: filters and drill-down against the marts ----------------
+
+# (page, filter kind, the rpt_customer_list column it filters, the page query's where)
+LIST_FILTERS = [
+    ("segmentation", "segment", "rfm_segment", "true"),
+    ("segmentation", "cluster", "cluster_name", "true"),
+    ("segmentation", "city", "city_name", "true"),
+    ("clusters", "cluster", "cluster_name", "cluster_id is not null"),
+    ("clusters", "segment", "rfm_segment", "cluster_id is not null"),
+    ("clusters", "city", "city_name", "cluster_id is not null"),
+]
+LIST_TITLES = {"segmentation": "Customers by segment", "clusters": "Customers by cluster"}
+DRILL = {"segmentation": "segment", "clusters": "cluster"}
+LIST_ORDER = {
+    "segmentation": "rfm_segment, net_revenue desc, customer_id",
+    "clusters": "cluster_id, net_revenue desc, customer_id",
+}
+
+
+def _filter_options(browser, kind: str) -> list[str]:
+    select = Select(browser.find_element(By.CSS_SELECTOR, f'select[data-filter="{kind}"]'))
+    return _options(select)[1:]
+
+
+def _listed(site: Path, card) -> pd.DataFrame:
+    """The CSV the customer list's download link points at (it follows the filter)."""
+    link = card.find_element(By.CSS_SELECTOR, "a.download")
+    return pd.read_csv(site / link.get_attribute("href").split("/site/", 1)[1])
+
+
+@pytest.mark.parametrize(("page", "kind", "column", "where"), LIST_FILTERS)
+def test_real_page_filters_match_the_customer_list_mart(
+    browser, site, mart, page, kind, column, where
+):
+    _open(browser, site, page)
+    options = _filter_options(browser, kind)
+    distinct = mart(
+        f"select distinct {column} from marts.rpt_customer_list where {where} and {column} "
+        "is not null"
+    )
+    assert set(distinct[column].astype(str)) <= set(options), (page, kind)
+    for value in (options[0], options[-1]):
+        _select_filter(browser, kind, value)
+        assert _errors(browser) == []
+        card = _table(browser, LIST_TITLES[page])
+        members = mart(
+            f"select customer_id from marts.rpt_customer_list where {where} and {column} = ? "
+            f"order by {LIST_ORDER[page]}",
+            value,
+        )
+        count = card.find_element(By.CLASS_NAME, "table-count").text
+        assert count.endswith(f" of {_count(len(members))}") or (
+            len(members) == 0 and "0" in count
+        ), (page, kind, value, count)
+        labels = [th.text.strip(" ▲▼") for th in card.find_elements(By.TAG_NAME, "th")]
+        label = {"rfm_segment": "RFM segment", "cluster_name": "Cluster name"}.get(column)
+        if label in labels and len(members):
+            assert set(_first_cells(card, labels.index(label))) == {value}
+        if kind == DRILL[page]:  # the drill-down filter: the link is that list's own file
+            listed = _listed(site, card)
+            assert listed.customer_id.astype(str).tolist() == members.customer_id.tolist()
+        if page == "clusters" and kind == "cluster":
+            share = _chart_values(browser, _chart(browser, "Revenue share by cluster"))
+            expected = mart(
+                "select revenue_share from marts.cluster_profiles where is_primary "
+                "and cluster_id >= 0 and cluster_name = ?",
+                value,
+            ).iloc[0, 0]
+            assert share == {value: pytest.approx(float(expected))}
+            points = browser.execute_script(
+                "const c = window.reportState.charts[arguments[0]];"
+                "return c.chart.getOption().series.reduce((n, s) => n + s.data.length, 0);",
+                _chart(browser, "Customers by cluster: recency vs net revenue"),
+            )
+            scattered = mart(
+                "select count(*) from marts.rpt_customer_scatter where cluster_name = ?", value
+            ).iloc[0, 0]
+            assert points == scattered
+    browser.find_element(By.CLASS_NAME, "filters-reset").click()
+    everyone = mart(f"select count(*) from marts.rpt_customer_list where {where}").iloc[0, 0]
+    count = _table(browser, LIST_TITLES[page]).find_element(By.CLASS_NAME, "table-count").text
+    assert count.endswith(f" of {_count(int(everyone))}"), count
+
+
+def _set_dates(browser, start: str, end: str) -> None:
+    browser.execute_script(
+        "for (const [bound, value] of [['from', arguments[0]], ['to', arguments[1]]]) {"
+        "  const input = document.querySelector(`input[data-filter=date][data-bound=${bound}]`);"
+        "  input.value = value; input.dispatchEvent(new Event('change'));"
+        "}",
+        start,
+        end,
+    )
+
+
+def test_real_page_channel_and_date_filters_match_the_marts(browser, site, mart):
+    _open(browser, site, "behaviour")
+    for channel in _filter_options(browser, "channel"):
+        _select_filter(browser, "channel", channel)
+        revenue = mart(
+            "select revenue from marts.rpt_channel_performance where channel = ?", channel
+        ).iloc[0, 0]
+        drawn = _chart_values(browser, _chart(browser, "Revenue by channel"))
+        assert drawn == {channel: pytest.approx(float(revenue))}
+    browser.find_element(By.CLASS_NAME, "filters-reset").click()
+    months = mart(
+        "select month_start from marts.rpt_monthly_trend where not is_forecast order by 1"
+    ).month_start
+    start, end = str(months.iloc[len(months) // 3])[:10], str(months.iloc[-2])[:10]
+    for page, title, mart_sql in (
+        (
+            "behaviour",
+            "Orders per active customer per month",
+            "select count(*) from marts.rpt_monthly_trend where not is_forecast "
+            "and month_start between ? and ?",
+        ),
+        (
+            "coupons",
+            "Coupons claimed vs burnt per month",
+            "select count(*) from marts.rpt_coupon_monthly where activity_month between ? and ?",
+        ),
+    ):
+        _open(browser, site, page)
+        _set_dates(browser, start, end)
+        drawn = browser.execute_script(
+            "return window.reportState.charts[arguments[0]].chart.getOption().series[0]"
+            ".data.length",
+            _chart(browser, title),
+        )
+        assert drawn == mart(mart_sql, start, end).iloc[0, 0], (page, title)
+        assert _errors(browser) == []
+
+
+def test_real_page_city_filter_on_coupons_matches_the_marts(browser, site, mart):
+    _open(browser, site, "coupons")
+    for city in _filter_options(browser, "city")[:3]:
+        _select_filter(browser, "city", city)
+        branches = mart(
+            "select count(*) from marts.fct_branch_performance where city_name = ?", city
+        ).iloc[0, 0]
+        text = _table(browser, "Branches by burns").find_element(By.CLASS_NAME, "table-count").text
+        assert text.endswith(f" of {_count(int(branches))}") or branches == 0, (city, text)
+        rate = mart("select burn_rate from marts.fct_city_performance where city_name = ?", city)
+        drawn = _chart_values(browser, _chart(browser, "Burn rate by city"))
+        assert drawn == {c: pytest.approx(float(r)) for c, r in [(city, rate.iloc[0, 0])]}
+
+
+def _click_bar(browser, title: str, position: int) -> str:
+    index = _chart(browser, title)
+    value = browser.execute_script(
+        "return window.reportState.charts[arguments[0]].categories[arguments[1]]", index, position
+    )
+    point = browser.execute_script(
+        "const c = window.reportState.charts[arguments[0]];"
+        "const v = c.chart.getOption().series[0].data[arguments[1]];"
+        "return c.chart.convertToPixel({seriesIndex: 0}, [arguments[1], v / 2]);",
+        index,
+        position,
+    )
+    box = browser.find_elements(By.CSS_SELECTOR, ".chart-box")[index]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+    ActionChains(browser).move_to_element_with_offset(
+        box, int(point[0] - box.size["width"] / 2), int(point[1] - box.size["height"] / 2)
+    ).click().perform()
+    return value
+
+
+def _assert_drilled(browser, site, mart, page, kind, column, value) -> None:
+    selected = Select(browser.find_element(By.CSS_SELECTOR, f'select[data-filter="{kind}"]'))
+    assert selected.first_selected_option.get_attribute("value") == value
+    where = dict((p, w) for p, _, _, w in LIST_FILTERS)[page]
+    members = mart(
+        f"select customer_id from marts.rpt_customer_list where {where} and {column} = ? "
+        f"order by {LIST_ORDER[page]}",
+        value,
+    )
+    card = _table(browser, LIST_TITLES[page])
+    count = card.find_element(By.CLASS_NAME, "table-count").text
+    assert count.endswith(f" of {_count(len(members))}"), count
+    shown = _first_cells(card, 0)
+    assert shown == members.customer_id.tolist()[: len(shown)] and shown
+    assert _listed(site, card).customer_id.astype(str).tolist() == members.customer_id.tolist()
+    top = browser.execute_script("return arguments[0].getBoundingClientRect().top", card)
+    assert 0 <= top < 400  # scrolled to the list
+    assert _errors(browser) == []
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_drill_down_from_a_real_segment_and_cluster(browser, site, mart, width):
+    _open(browser, site, "segmentation", width)
+    segment = _click_bar(browser, "Revenue share by RFM segment", 0)
+    _assert_drilled(browser, site, mart, "segmentation", "segment", "rfm_segment", segment)
+    browser.save_screenshot(str(SCREENSHOTS / f"segmentation-drilled-{width}.png"))
+    _open(browser, site, "clusters", width)
+    cluster = _click_bar(browser, "Revenue share by cluster", 0)
+    _assert_drilled(browser, site, mart, "clusters", "cluster", "cluster_name", cluster)
+    browser.find_element(By.CLASS_NAME, "filters-reset").click()
+    cards = browser.find_elements(By.CSS_SELECTOR, ".cluster-card")
+    last = cards[-1]
+    name = last.find_element(By.TAG_NAME, "h3").text
+    button = last.find_element(By.CLASS_NAME, "drill-button")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    button.click()
+    _assert_drilled(browser, site, mart, "clusters", "cluster", "cluster_name", name)
+    browser.save_screenshot(str(SCREENSHOTS / f"clusters-drilled-{width}.png"))
+
+
+def test_migration_heatmap_mutes_the_diagonal_in_the_marts_order(browser, site, mart):
+    _open(browser, site, "segmentation")
+    index = _chart(browser, "Segment migration between consecutive snapshots (moves only)")
+    axes = browser.execute_script(
+        "const o = window.reportState.charts[arguments[0]].chart.getOption();"
+        "return [o.xAxis[0].data, o.yAxis[0].data, o.series.map(s => s.data.length)];",
+        index,
+    )
+    order = mart(
+        "select from_segment, to_segment, from_segment_order, to_segment_order "
+        "from marts.rpt_segment_migration"
+    )
+    rows = order.drop_duplicates("from_segment").sort_values("from_segment_order")
+    columns = order.drop_duplicates("to_segment").sort_values("to_segment_order")
+    assert [str(v) for v in axes[0]] == columns.to_segment.tolist()
+    assert sorted(str(v) for v in axes[1]) == sorted(rows.from_segment.tolist())
+    stayers = int((order.from_segment == order.to_segment).sum())
+    if stayers:  # the diagonal is its own grey series, off the colour scale
+        assert axes[2][1:] == [stayers], axes[2]
+    else:
+        assert len(axes[2]) == 1, axes[2]
+
+
 # --- cluster insights and the SMS preview ------------------------------------------------
 
 
@@ -510,6 +740,13 @@ def test_every_offered_message_choice_previews_its_message(browser, site, mart, 
         "sms_encoding, sms_parts from marts.marketing_messages"
     )
     valid = {(row.event_id, row.offer_id, row.segment_name): row for row in messages.itertuples()}
+    shown_rows = mart(
+        "select event_id, offer_id, segment_name, written_by, first_name "
+        "from marts.rpt_message_previews"
+    )
+    previews = {(r.event_id, r.offer_id, r.segment_name): r for r in shown_rows.itertuples()}
+    named = shown_rows.dropna(subset=["first_name"]).drop_duplicates("segment_name")
+    names = dict(zip(named.segment_name, named.first_name, strict=True))
     seen = set()
     assert sorted(_options(events)) == sorted(set(messages.event_id))
     for event in _options(events):
@@ -529,6 +766,19 @@ def test_every_offered_message_choice_previews_its_message(browser, site, mart, 
                 facts = demo.find_element(By.CLASS_NAME, "message-facts").text
                 assert f"{row.character_count} characters" in facts
                 assert row.sms_encoding in facts and f"{row.sms_parts} SMS" in facts
+                preview_row = previews[(event, offer, segment)]
+                source = browser.execute_script(
+                    "return [...arguments[0].querySelectorAll('.message-facts div')]"
+                    ".filter(d => d.querySelector('dt').textContent === 'Source')"
+                    ".map(d => d.querySelector('dd').textContent)[0]",
+                    demo,
+                )
+                assert source == preview_row.written_by, (source, preview_row.written_by)
+                name = names.get(segment)
+                if name:  # names published: a real customer of the segment
+                    assert f"{name} (a customer in {segment})" in facts and name in shown
+                else:
+                    assert "sample name" in facts and "Priya" in shown
                 seen.add((event, offer, segment))
     assert seen == set(valid)
     assert _errors(browser) == []

@@ -20,6 +20,7 @@ import duckdb
 import pytest
 
 from marketing_engine.generate import GeneratorConfig, generate
+from marketing_engine.reports import FormatConfig
 from tests.conftest import PROJECT, cli_env, run_cli
 from tests.integration.report_checks import (
     check_report_figures,
@@ -48,6 +49,38 @@ def sample_site(sample_build, tmp_path_factory) -> Path:
 
 def test_every_sample_figure_matches_an_independent_query(sample_build, sample_site):
     assert check_report_figures(sample_site, sample_build / "build.duckdb") == []
+
+
+def test_the_site_formats_money_with_the_settings_the_build_recorded(sample_build, tmp_path):
+    """One source of truth: a build made with --vars report_currency: USD records it in
+    rpt_report_settings, and every money figure on the site then carries "$"."""
+    import shutil
+
+    import duckdb
+
+    build = tmp_path / "usd"
+    build.mkdir()
+    shutil.copy(sample_build / "marketing.duckdb", build / "marketing.duckdb")
+    with duckdb.connect(str(build / "marketing.duckdb")) as con:
+        con.execute(
+            "update marts.rpt_report_settings set currency_code = 'USD', "
+            "currency_symbol = '$', locale = 'en-US'"
+        )
+    site = _render(build, tmp_path / "out")
+    usd = FormatConfig(currency="USD", currency_symbol="$", locale="en-US")
+    problems = check_report_figures(site, sample_build / "build.duckdb", usd)
+    # the only difference: the recorded currency code, edited above in place of a USD build
+    assert [p for p in problems if "rpt_report_settings.currency_code" not in p] == []
+    assert "money in USD" in (site / "index.html").read_text()
+    money = [
+        figure["shown"]
+        for page in _manifest(site).values()
+        for figure in page["figures"]
+        if figure["format"] == "money"
+    ]
+    assert money and all(shown.lstrip("-").startswith("$") for shown in money), money
+    index = (site / "index.html").read_text()
+    assert "₹" not in index and '"currency_symbol":"$"' in index
 
 
 def test_every_sample_report_mart_matches_independent_queries(sample_build):

@@ -516,17 +516,68 @@ def test_money_carries_the_configured_currency_and_booleans_read_yes_no():
     assert humanize("aov_by_segment") == "AOV by segment" and humanize("ab_winner") == "A/B winner"
 
 
-def test_report_settings_come_from_the_reports_var(tmp_path):
+def test_report_settings_come_from_the_project_vars(tmp_path):
     (tmp_path / "dbt_project.yml").write_text(
-        "vars:\n  reports:\n    currency: EUR\n    currency_symbol: '€'\n    locale: de-DE\n"
+        "vars:\n  report_currency: EUR\n  report_currency_symbol: '€'\n"
+        "  report_locale: de-DE\n  reports:\n    month_format: '%b %Y'\n"
     )
     config, _ = load_config(tmp_path)
     assert (config.currency, config.currency_symbol, config.locale) == ("EUR", "€", "de-DE")
+    assert config.month_format == "%b %Y"
     (tmp_path / "dbt_project.yml").write_text("vars:\n  reports:\n    curency: EUR\n")
     with pytest.raises(
         ReportError, match=r"dbt_project.yml: vars.reports has unknown key\(s\) curency"
     ):
         load_config(tmp_path)
+
+
+def test_a_currency_in_the_reports_var_is_refused_naming_the_build_var(tmp_path):
+    """One source of truth: vars.reports.currency would silently disagree with the build."""
+    (tmp_path / "dbt_project.yml").write_text("vars:\n  reports:\n    currency: EUR\n")
+    with pytest.raises(
+        ReportError,
+        match=r"vars.reports.currency .* set the top-level var "
+        r"report_currency",
+    ):
+        load_config(tmp_path)
+
+
+def test_the_site_formats_money_with_what_the_build_recorded(site, tmp_path, monkeypatch):
+    """rpt_report_settings (the build's --vars) wins over the project's defaults."""
+    from marketing_engine.reports import formats
+
+    monkeypatch.setattr(formats, "_active", formats.active())  # restored after the test
+    db, reports = site
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "create table marts.rpt_report_settings as select 'USD' as currency_code, "
+            "'$' as currency_symbol, 'en-US' as locale, date '2024-01-31' as as_of_date"
+        )
+        con.execute("create table marts.rpt_total as select 1234567.0 as revenue")
+    page(
+        reports,
+        "01_total",
+        "---\ntitle: Total\norder: 1\n---\n\n```sql total\nselect revenue from "
+        "marts.rpt_total\n```\n\nRevenue {{ total[0].revenue | money }}.\n",
+    )
+    html = render_site(db, reports, tmp_path / "out").read_text()
+    assert "Revenue $1.23M." in html and "₹" not in html
+    config = json.loads(
+        re.search(r'<script type="application/json" id="report-config">(.*?)</script>', html).group(
+            1
+        )
+    )
+    assert (config["currency"], config["currency_symbol"], config["locale"]) == (
+        "USD",
+        "$",
+        "en-US",
+    )
+    with duckdb.connect(str(db)) as con:
+        con.execute("update marts.rpt_report_settings set locale = ''")
+    with pytest.raises(
+        ReportError, match=r"rpt_report_settings\.locale is empty: set the var report_locale"
+    ):
+        render_site(db, reports, tmp_path / "out2")
 
 
 PHONE = """---
@@ -573,3 +624,26 @@ def test_the_phone_preview_gets_existing_choices_and_a_real_first_name(site, tmp
     html = render_site(db, reports, tmp_path / "out").read_text()
     (phone,) = [b for b in blocks_of(html).values() if b["kind"] == "phone"]
     assert phone["names"] == {} and "not in the published data" in phone["fallback_why"]
+
+
+def test_model_meta_formats_share_and_count_mean_pct_and_number():
+    """The models' YAML says `format: share` / `count`; charts and tables must show %."""
+    from marketing_engine.reports.labels import describe
+
+    frame = pd.DataFrame({"moved_share": [0.25], "moved_customers": [3], "x": ["a"]})
+    docs = {
+        "rpt_m": {
+            "moved_share": {"format": "share"},
+            "moved_customers": {"format": "count"},
+            "x": {"format": "csv"},
+        }
+    }
+    shown = {c.name: c.format for c in describe(frame, "rpt_m", docs, {}, {})}
+    assert shown == {"moved_share": "pct", "moved_customers": "number", "x": "text"}
+
+
+def test_project_pages_have_no_unit_placeholders_in_their_labels():
+    """Money carries the build's currency and shares show as %: no "(currency units)"."""
+    for path in sorted((PROJECT / "reports" / "pages").glob("*.md")):
+        text = path.read_text()
+        assert "(currency units)" not in text and "(0-1)" not in text, path.name

@@ -2,7 +2,8 @@
 
 One module per job:
 * parse.py      reads a page (front matter, ```sql name blocks, components);
-* formats.py    shows a value (currency, locale, %, dates) from vars.reports;
+* formats.py    shows a value: currency and locale as the build recorded them
+                (rpt_report_settings), dates as vars.reports says, %;
 * labels.py     column labels and formats from the models' YAML docs;
 * data.py       runs page SQL, embeds rows as inline JSON, writes full CSV files;
 * components.py the render context, BigValue, Insights, PhoneMockup, Filters;

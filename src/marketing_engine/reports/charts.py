@@ -131,6 +131,17 @@ def scatter_plot(attrs: dict, ctx: RenderContext) -> str:
     return _chart(ctx, attrs, "ScatterPlot", "scatter", ("x", "y", "series", "label"), extra)
 
 
+def _category_order(frame, attrs: dict, axis: str) -> list[str]:
+    """`x_order`/`y_order`: the categories listed, or one column of the data to sort by
+    (e.g. `y_order=from_segment_order`, so the order follows the mart, not the page)."""
+    given = split_list(attrs.get(f"{axis}_order"))
+    category = attrs.get(axis)
+    if len(given) == 1 and given[0] in frame.columns and category in frame.columns:
+        ranked = frame[[category, given[0]]].dropna().sort_values(given[0], kind="stable")
+        return [str(v) for v in ranked[category].drop_duplicates()]
+    return given
+
+
 def heatmap(attrs: dict, ctx: RenderContext) -> str:
     """A grid; `diagonal=muted` greys the x == y cells and keeps them out of the colour
     scale (in a migration matrix the stayers would swamp the movers)."""
@@ -141,8 +152,8 @@ def heatmap(attrs: dict, ctx: RenderContext) -> str:
         "value": attrs["value"],
         "value_label": attrs.get("value_label", attrs["value"]),
         "diagonal": attrs.get("diagonal"),
-        "x_order": split_list(attrs.get("x_order")),
-        "y_order": split_list(attrs.get("y_order")),
+        "x_order": _category_order(frame, attrs, "x"),
+        "y_order": _category_order(frame, attrs, "y"),
         "height": max(320, 30 * rows + 150),
     }
     extra["caption"] = f"Rows: {attrs['ylabel']}; columns: {attrs['xlabel']}."

@@ -1,7 +1,9 @@
 """How a value is shown: money with the configured currency, shares as %, dates.
 
-The settings come from the `reports` dbt var in dbt_project.yml (currency code,
-symbol, locale, date and month formats), read when the site renders. The same
+Currency code, symbol and locale are what the build recorded in
+marts.rpt_report_settings (dbt vars report_currency, report_currency_symbol,
+report_locale, so `--vars` at build time reach the site); date and month formats
+come from the `reports` dbt var in dbt_project.yml, read when the site renders. The same
 settings go to the browser, whose tables and charts format with
 `Intl.NumberFormat(locale, ...)`; the sentence and tile formats here group
 digits the same way (Indian lakh grouping for `*-IN` locales, `.`/`,` swapped
@@ -23,7 +25,7 @@ COMMA_DECIMAL = {"de", "es", "it", "nl", "pt", "id", "tr", "da", "el", "ro", "hr
 
 @dataclass(frozen=True)
 class FormatConfig:
-    """Display settings for every page (dbt var `reports`)."""
+    """Display settings for every page (currency from the build, formats from `reports`)."""
 
     currency: str = "INR"
     currency_symbol: str = "₹"
@@ -50,21 +52,43 @@ def activate(config: FormatConfig) -> None:
     _active = config
 
 
-def load_config(project: Path) -> tuple[FormatConfig, dict]:
-    """FormatConfig and the other report settings from dbt_project.yml `vars.reports`.
+# The build's settings: dbt var -> column of marts.rpt_report_settings -> FormatConfig field.
+BUILD_SETTINGS = {
+    "report_currency": ("currency_code", "currency"),
+    "report_currency_symbol": ("currency_symbol", "currency_symbol"),
+    "report_locale": ("locale", "locale"),
+}
+_MOVED = {field: var for var, (_, field) in BUILD_SETTINGS.items()}
 
-    A missing file or var gives the defaults; an unknown key or a wrong type is an
-    error naming the file and the key.
+
+def load_config(project: Path) -> tuple[FormatConfig, dict]:
+    """FormatConfig and the other report settings from dbt_project.yml.
+
+    Date and month formats, caps, page weight and as-of come from `vars.reports`;
+    currency, symbol and locale from the top-level vars report_currency,
+    report_currency_symbol and report_locale (the defaults the build records;
+    `from_build` replaces them with what the build actually used). A missing
+    file or var gives the defaults; an unknown key or a wrong type is an error
+    naming the file and the key.
     """
     from marketing_engine.reports.parse import ReportError
 
     path = project / "dbt_project.yml"
     settings: dict = {}
+    top: dict = {}
     if path.exists():
         loaded = yaml.safe_load(path.read_text()) or {}
-        settings = dict((loaded.get("vars") or {}).get("reports") or {})
+        top = dict(loaded.get("vars") or {})
+        settings = dict(top.get("reports") or {})
     config = FormatConfig()
-    known = {f for f in FormatConfig.__dataclass_fields__}
+    moved = sorted(set(settings) & set(_MOVED))
+    if moved:
+        raise ReportError(
+            f"{path}: vars.reports.{moved[0]} is no longer read: set the top-level var "
+            f"{_MOVED[moved[0]]} instead (the build records it in marts.rpt_report_settings, "
+            "so --vars at build time reach the site)"
+        )
+    known = {f for f in FormatConfig.__dataclass_fields__} - set(_MOVED)
     extra = {"as_of", "page_weight_limit_mb", "table_cap", "scatter_cap", "built_at"}
     unknown = sorted(set(settings) - known - extra)
     if unknown:
@@ -73,13 +97,39 @@ def load_config(project: Path) -> tuple[FormatConfig, dict]:
             f"known: {', '.join(sorted(known | extra))}"
         )
     values = {k: settings[k] for k in known if k in settings}
+    values.update({field: top[var] for var, (_, field) in BUILD_SETTINGS.items() if var in top})
     for key, value in values.items():
         wanted = type(getattr(config, key))
         if not isinstance(value, wanted):
-            raise ReportError(
-                f"{path}: vars.reports.{key} is {value!r}; it must be a {wanted.__name__}"
-            )
+            where = f"vars.{_MOVED[key]}" if key in _MOVED else f"vars.reports.{key}"
+            raise ReportError(f"{path}: {where} is {value!r}; it must be a {wanted.__name__}")
     return replace(config, **values), {k: settings[k] for k in extra if k in settings}
+
+
+def from_build(config: FormatConfig, recorded: pd.DataFrame | None) -> FormatConfig:
+    """`config` with the currency, symbol and locale the build recorded.
+
+    `recorded` is marts.rpt_report_settings (one row); None (a warehouse built
+    before that mart existed) keeps `config`, the project's defaults.
+    """
+    from marketing_engine.reports.parse import ReportError
+
+    if recorded is None:
+        return config
+    if len(recorded) != 1:
+        raise ReportError(
+            f"marts.rpt_report_settings has {len(recorded)} rows, not 1: rebuild the warehouse"
+        )
+    row = recorded.iloc[0]
+    values = {}
+    for var, (column, field) in BUILD_SETTINGS.items():
+        value = row.get(column)
+        if _missing(value) or not str(value).strip():
+            raise ReportError(
+                f"marts.rpt_report_settings.{column} is empty: set the var {var} and rebuild"
+            )
+        values[field] = str(value)
+    return replace(config, **values)
 
 
 # --- the formats ---------------------------------------------------------------------

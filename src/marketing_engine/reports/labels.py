@@ -91,6 +91,22 @@ def load_docs(project: Path) -> dict[str, dict[str, dict]]:
     return docs
 
 
+# The models' `meta: {format: ...}` words and the report format each one means.
+DOC_FORMATS = {"share": "pct", "count": "number", "percent": "pct"}
+SHOWN_FORMATS = {
+    "money",
+    "pct",
+    "number",
+    "ratio",
+    "p",
+    "date",
+    "datetime",
+    "month",
+    "bool",
+    "text",
+}
+
+
 def infer_format(name: str, series: pd.Series) -> str:
     """Format from the column's type and name: Yes/No, dates, %, money, numbers, text."""
     kind = str(series.dtype)
@@ -142,7 +158,10 @@ def describe(
         doc = (docs.get(mart or "") or {}).get(name) or {}
         if not doc:  # an alias: the first model documenting a column of that name
             doc = next((cols[name] for cols in docs.values() if name in cols), {})
-        fmt = formats.get(name) or doc.get("format") or infer_format(name, frame[name])
+        documented = DOC_FORMATS.get(doc.get("format") or "", doc.get("format"))
+        if documented not in SHOWN_FORMATS:
+            documented = None  # a meta format for another tool (csv, sql): infer instead
+        fmt = formats.get(name) or documented or infer_format(name, frame[name])
         if fmt == "money":
             fmt = "money_full"  # tables and tooltips show the whole amount
         if fmt == "number" and infer_format(name, frame[name]) == "number2":

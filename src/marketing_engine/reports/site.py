@@ -232,6 +232,14 @@ def _data_as_of(con: duckdb.DuckDBPyConnection, where: str) -> str | None:
     return None if value is None else formats_mod.fmt_date(value)
 
 
+def _recorded_settings(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
+    """marts.rpt_report_settings (what the build formatted for), None if absent."""
+    try:
+        return con.execute("select * from marts.rpt_report_settings").df()
+    except duckdb.CatalogException:
+        return None
+
+
 def render_site(
     db_path: Path,
     reports_dir: Path,
@@ -240,7 +248,8 @@ def render_site(
 ) -> Path:
     """Render every page in reports_dir/pages to out_dir/site (HTML) and out_dir/markdown.
 
-    Settings (currency, locale, caps) come from the `reports` var of the
+    Currency, symbol and locale are what the build recorded in
+    marts.rpt_report_settings; formats and caps come from the `reports` var of the
     dbt_project.yml beside reports_dir, labels from the models' YAML there.
     Pages are rendered into a temporary folder inside out_dir; the previous
     site and markdown are replaced only after every page rendered.
@@ -289,6 +298,8 @@ def _render_into(
     manifest = []
     stamp = settings.built_at or built_at()
     with duckdb.connect(str(db_path), read_only=True) as con:
+        settings.config = formats_mod.from_build(settings.config, _recorded_settings(con))
+        formats_mod.activate(settings.config)
         as_of = _data_as_of(con, settings.as_of)
         writer = CsvWriter(con, site)
         for page in pages:
