@@ -319,7 +319,7 @@ def generate_messages(
         still_valid = cached is not None and not check_message(
             strip_footer(str(cached["message_text"]), settings), facts, settings
         )
-        if still_valid and not settings.regenerate:
+        if cached is not None and still_valid and not settings.regenerate:
             if cached["generator"] == "ollama" or cached["fallback_cause"] not in RETRY_CAUSES:
                 continue
             if not use_model:

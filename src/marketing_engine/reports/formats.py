@@ -16,6 +16,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
@@ -121,7 +122,7 @@ def from_build(config: FormatConfig, recorded: pd.DataFrame | None) -> FormatCon
             f"marts.rpt_report_settings has {len(recorded)} rows, not 1: rebuild the warehouse"
         )
     row = recorded.iloc[0]
-    values = {}
+    values: dict[str, Any] = {}
     for var, (column, field) in BUILD_SETTINGS.items():
         value = row.get(column)
         if _missing(value) or not str(value).strip():
