@@ -299,7 +299,7 @@ def test_tables_sort_search_and_page_with_n_of_m(browser, site, mart, width):
     numeric = card.find_element(By.CSS_SELECTOR, "tbody td.num")
     assert numeric.value_of_css_property("text-align") == "right"
     customers = _table(browser, "Customer list")
-    everyone = mart("select count(*) from marts.dim_customers").iloc[0, 0]
+    everyone = mart("select count(*) from marts.customer_360").iloc[0, 0]
     listed = customers.find_element(By.CLASS_NAME, "table-count").text
     assert listed.startswith(f"Rows 1–10 of {_count(int(everyone))}"), listed
     assert "True" not in customers.text and "False" not in customers.text
@@ -327,7 +327,7 @@ def test_csv_download_holds_the_full_table(browser, site, mart, downloads):
     file = site / link.get_attribute("href").split("/site/", 1)[1]
     listed = pd.read_csv(file)
     everyone = mart(
-        "select customer_id, monetary from marts.dim_customers order by monetary desc, customer_id"
+        "select customer_id, monetary from marts.customer_360 order by monetary desc, customer_id"
     )
     assert listed.customer_id.tolist() == everyone.customer_id.tolist()
     assert listed.monetary.tolist() == pytest.approx(everyone.monetary.astype(float).tolist())
@@ -365,7 +365,7 @@ def test_every_filter_matches_a_direct_query(browser, site, mart, kind):
         assert _errors(browser) == []
         spend = _chart_values(browser, _chart(browser, "Lifetime spend by segment"))
         if kind == "channel":
-            # dim_customers has no channel: the chart is not filtered, and says so
+            # customer_360 has no channel: the chart is not filtered, and says so
             note = browser.find_elements(By.CSS_SELECTOR, ".chart .filter-state")[1].text
             assert "Not filtered by Channel" in note
             channels = _chart_values(browser, _chart(browser, "Net revenue by channel"))
@@ -375,7 +375,7 @@ def test_every_filter_matches_a_direct_query(browser, site, mart, kind):
             assert channels == {value: pytest.approx(float(expected))}
             continue
         expected = mart(
-            f"select rfm_segment, sum(monetary) as spend from marts.dim_customers "
+            f"select rfm_segment, sum(monetary) as spend from marts.customer_360 "
             f"where {column} = ? group by 1",
             value,
         )
@@ -383,7 +383,7 @@ def test_every_filter_matches_a_direct_query(browser, site, mart, kind):
             segment: pytest.approx(float(total))
             for segment, total in zip(expected.rfm_segment, expected.spend, strict=True)
         }
-        count = mart(f"select count(*) from marts.dim_customers where {column} = ?", value)
+        count = mart(f"select count(*) from marts.customer_360 where {column} = ?", value)
         text = _table(browser, "Customer list").find_element(By.CLASS_NAME, "table-count").text
         assert f" of {_count(int(count.iloc[0, 0]))}" in text, (kind, value, text)
         if kind != "segment":
@@ -402,7 +402,7 @@ def test_every_filter_matches_a_direct_query(browser, site, mart, kind):
         {
             row.rfm_segment: float(row.spend)
             for row in mart(
-                "select rfm_segment, sum(monetary) as spend from marts.dim_customers group by 1"
+                "select rfm_segment, sum(monetary) as spend from marts.customer_360 group by 1"
             ).itertuples()
         }
     )
@@ -463,7 +463,7 @@ def test_drill_down_from_a_segment_to_its_customers(browser, site, mart, width):
     assert selected.first_selected_option.get_attribute("value") == segment
     card = _table(browser, "Customer list")
     members = mart(
-        "select customer_id from marts.dim_customers where rfm_segment = ? "
+        "select customer_id from marts.customer_360 where rfm_segment = ? "
         "order by monetary desc, customer_id",
         segment,
     )

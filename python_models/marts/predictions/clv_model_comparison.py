@@ -2,6 +2,7 @@
 period: parameters, log-likelihood, holdout MAE, bias, RMSE and the chosen flag."""
 
 import pandas as pd
+import pyarrow as pa
 
 from marketing_engine.clv import ClvSettings
 from marketing_engine.clv_selection import compare
@@ -13,8 +14,13 @@ def model(dbt, session):
     calibration = dbt.ref("int_customers_clv_calibration").df()
     as_of = dbt.ref("int_reference_date").df()["as_of_date"]
     table = compare(calibration, settings).table
-    table["calibration_end"] = (
+    calibration_end = (
         pd.Timestamp(calibration["calibration_end"].iloc[0]).date() if len(calibration) else None
     )
-    table["as_of_date"] = pd.Timestamp(as_of.iloc[0]).date() if len(as_of) else None
+    as_of_date = pd.Timestamp(as_of.iloc[0]).date() if len(as_of) else None
+    # Arrow dates stay DATE in DuckDB even when every value is missing (no calibration
+    # customers): the YAML contract (columns_match_contract) declares date.
+    dates = pd.ArrowDtype(pa.date32())
+    table["calibration_end"] = pd.Series([calibration_end] * len(table), dtype=dates)
+    table["as_of_date"] = pd.Series([as_of_date] * len(table), dtype=dates)
     return table
