@@ -443,6 +443,9 @@ def print_result(result: dict, path: Path) -> None:
             f" = x{result['ratio_peer_to_project']} the project end to end"
         )
     for check in result["goals"]:
+        if check["met"] is None:  # not measured in this run: say so, with why
+            print(f"  goal {check['status']}: {check['goal']} ({check['cause']})")
+            continue
         print(
             f"  goal {'met   ' if check['met'] else 'MISSED'} x{check['ratio_to_goal']}"
             f" of: {check['goal']}"
