@@ -38,6 +38,10 @@ ABBREVIATIONS = {
     "utc": "UTC",
     "yoy": "YoY",
     "mom": "MoM",
+    "mde": "MDE",
+    "srm": "SRM",
+    "cuped": "CUPED",
+    "rmse": "RMSE",
 }
 SHARE_WORDS = re.compile(r"(share|rate|probability|_pct|percent|conversion)$")
 MONEY_WORDS = re.compile(
