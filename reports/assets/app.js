@@ -429,8 +429,22 @@
     };
     return option;
   }
+  // Horizontal bars: as tall as their wrapped names need at this width (a phone gives a
+  // name a third of the width, so long names take more lines than on a desktop).
+  function fitHeight(entry, rows) {
+    var spec = entry.spec;
+    if (spec.kind !== "bar" || !spec.horizontal) { return; }
+    var xi = col(spec, spec.x), names = unique(rows.map(function (r) { return fmt(r[xi], column(spec, spec.x).format); }));
+    var width = categoryLabels(spec, names.length).width;
+    var longest = names.reduce(function (m, n) { return Math.max(m, String(n).length); }, 0);
+    var lines = Math.max(1, Math.ceil(longest * 6.6 / width));
+    var height = Math.max(300, Math.max(26, lines * 13 + 10) * names.length + 100);
+    var box = entry.root.querySelector(".chart-box");
+    if (parseInt(box.style.height, 10) !== height) { box.style.height = height + "px"; entry.chart.resize(); }
+  }
   function drawChart(entry) {
     var spec = entry.spec, rows = chartRows(spec);
+    fitHeight(entry, rows);
     var option = spec.kind === "scatter" ? scatter(spec, rows)
       : spec.kind === "heatmap" ? heatmap(spec, rows) : barOrLine(spec, rows);
     entry.categories = option._categories;
