@@ -963,6 +963,27 @@ def _check_report_settings(con) -> list[str]:
     return _compare("rpt_report_settings", {0: row}, {0: expected})
 
 
+def _check_monetary_bands(con) -> list[str]:
+    """Buyers per band of lifetime spend, the bands written again here."""
+    symbol = con.execute("select currency_symbol from marts.rpt_report_settings").fetchone()[0]
+    names = [
+        (2000, f"Under {symbol}2K"),
+        (10000, f"{symbol}2K-10K"),
+        (50000, f"{symbol}10K-50K"),
+        (200000, f"{symbol}50K-200K"),
+        (math.inf, f"{symbol}200K or more"),
+    ]
+    expected: dict = {}
+    for (monetary,) in con.execute(
+        "select monetary from marts.dim_customers where frequency > 0"
+    ).fetchall():
+        order, name = next((i + 1, n) for i, (top, n) in enumerate(names) if float(monetary) < top)
+        row = expected.setdefault(name, {"band_order": order, "customers": 0})
+        row["customers"] += 1
+    shown = {r["monetary_band"]: r for r in _rows(con, "select * from marts.rpt_monetary_bands")}
+    return _compare("rpt_monetary_bands", shown, expected)
+
+
 def _campaign_name(campaign_id: str, offer_id: str | None, events: dict, offers: dict) -> str:
     """'<event>: <offer>' for a simulated <event_id>-<offer_id> campaign, else the offer's
     name, else the campaign id (a user's own campaigns keep their ids)."""
@@ -1016,6 +1037,7 @@ def _check_campaign_results(con) -> list[str]:
 
 MART_CHECKS = (
     _check_campaign_results,
+    _check_monetary_bands,
     _check_customer_list,
     _check_customer_scatter,
     _check_education,
