@@ -24,6 +24,16 @@
   var moneyFull = new Intl.NumberFormat(config.locale, {
     minimumFractionDigits: 2, maximumFractionDigits: 2
   });
+  var trimmed = new Intl.NumberFormat(config.locale, { maximumFractionDigits: 2 });
+  // Axis ticks: short and without trailing zeros (₹500K, ₹1.5M), the symbol on money.
+  function compact(v, symbol) {
+    var sign = v < 0 ? "-" : "", a = Math.abs(v);
+    var sizes = [[1e9, "B"], [1e6, "M"], [1e3, "K"]];
+    for (var i = 0; i < sizes.length; i++) {
+      if (a >= sizes[i][0]) { return sign + symbol + trimmed.format(a / sizes[i][0]) + sizes[i][1]; }
+    }
+    return sign + symbol + trimmed.format(a);
+  }
   function missing(v) { return v === null || v === undefined || (typeof v === "number" && isNaN(v)); }
   function money(v, full) {
     var sign = v < 0 ? "-" : "", a = Math.abs(v), sym = config.currency_symbol;
@@ -74,10 +84,10 @@
   }
   function axisFormat(format) {
     return function (v) {
-      if (format === "money_full" || format === "money") { return money(v, false); }
-      if (format === "pct") { return nf(0).format(100 * v) + "%"; }
+      if (format === "money_full" || format === "money") { return compact(v, config.currency_symbol); }
+      if (format === "pct") { return trimmed.format(100 * v) + "%"; }
       if (format === "date" || format === "month") { return fmt(v, format); }
-      if (typeof v === "number" && Math.abs(v) >= 1e4) { return money(v, false).replace(config.currency_symbol, ""); }
+      if (typeof v === "number" && Math.abs(v) >= 1e4) { return compact(v, ""); }
       return typeof v === "number" ? nf(Math.abs(v) < 10 && v % 1 ? 2 : 0).format(v) : String(v);
     };
   }
@@ -217,12 +227,14 @@
             return found ? found[yi] : null;
           });
       seriesNames.push(name);
-      series.push({
+      var one = {
         name: name, type: spec.kind, data: data, connectNulls: false,
         stack: spec.stack ? "total" : undefined,
         showSymbol: spec.kind === "line" && rows.length < 60, symbolSize: 5,
         emphasis: { focus: "series" }
-      });
+      };
+      if ((spec.dashed || []).indexOf(yName) >= 0) { one.lineStyle = { type: "dashed", width: 2 }; }
+      series.push(one);
     }
     if (spec.series) {
       var si = col(spec, spec.series);
@@ -240,12 +252,16 @@
         var span = missing(r[hi]) || missing(r[lo]) ? null : r[hi] - r[lo];
         return isTime ? [r[xi], span] : span;
       });
-      series.push({ name: spec.band_label, type: "line", data: lowData, stack: "band", symbol: "none",
-                    lineStyle: { opacity: 0 }, tooltip: { show: false }, silent: true });
-      series.push({ name: spec.band_label, type: "line", data: spanData, stack: "band", symbol: "none",
-                    lineStyle: { opacity: 0 }, areaStyle: { color: "rgba(224,123,57,0.22)" },
-                    tooltip: { show: false }, silent: true });
-      seriesNames.push(spec.band_label);
+      // The band is the span (high - low) stacked on an invisible low line; "all" stacks
+      // a positive span on a negative low too (the default stacks by sign).
+      var bandColor = dark ? "rgba(240,150,90,0.30)" : "rgba(224,123,57,0.20)";
+      series.push({ name: spec.band_label, type: "line", data: lowData, stack: "band", stackStrategy: "all",
+                    symbol: "none", connectNulls: false, lineStyle: { opacity: 0 }, itemStyle: { color: bandColor },
+                    tooltip: { show: false }, silent: true, z: 1 });
+      series.push({ name: spec.band_label, type: "line", data: spanData, stack: "band", stackStrategy: "all",
+                    symbol: "none", connectNulls: false, lineStyle: { opacity: 0 }, itemStyle: { color: bandColor },
+                    areaStyle: { color: bandColor, opacity: 1 }, tooltip: { show: false }, silent: true, z: 1 });
+      seriesNames.push({ name: spec.band_label, icon: "rect", itemStyle: { color: bandColor } });
     }
     var errIndex = -1;
     if (spec.kind === "bar" && spec.err_low && spec.err_high && !spec.agg) {
@@ -292,13 +308,15 @@
       nameTextStyle: { align: spec.horizontal ? "center" : "left" },
       axisLabel: { formatter: axisFormat(yFormat), hideOverlap: true }
     };
+    if (spec.horizontal) { valueAxis.nameGap = 26; option.grid.bottom = 30; }
     option.xAxis = spec.horizontal ? valueAxis : categoryAxis;
     option.yAxis = spec.horizontal ? categoryAxis : valueAxis;
     if (!spec.horizontal && !isTime) { option.xAxis.name = ""; }
     if (isTime) { option.xAxis.name = ""; }
     option.series = series;
     option.legend.show = seriesNames.length > 1;
-    option.legend.data = unique(seriesNames);
+    option.legend.data = unique(seriesNames.filter(function (n) { return typeof n === "string"; }))
+      .concat(seriesNames.filter(function (n) { return typeof n !== "string"; }));
     option.grid.top = option.legend.show ? 56 : 40;
     option.tooltip.trigger = "axis";
     option.tooltip.axisPointer = { type: spec.kind === "bar" ? "shadow" : "line" };
@@ -396,7 +414,9 @@
                          left: "center", top: 0, itemHeight: 120, itemWidth: 12, seriesIndex: 0,
                          formatter: function (v) { return fmt(v, vcol.format); },
                          inRange: { color: dark ? ["#1d2b3a", "#5b9bd5", "#f4d35e"] : ["#f1f6fb", "#6b9bd1", "#12355b"] } };
-    var label = { show: labels, fontSize: 10, formatter: function (p) { return fmt(p.value[2], vcol.format); } };
+    var label = { show: labels, fontSize: 10, formatter: function (p) {
+      return p.value[2] === 0 ? "" : fmt(p.value[2], vcol.format);  // 0 moves: an empty cell, not "0.0%"
+    } };
     option.series = [{ name: spec.value_label, type: "heatmap", data: main, label: label }];
     if (diag.length) {
       option.series.push({ name: "Stayed (not on the colour scale)", type: "heatmap", data: diag, label: label,
@@ -409,8 +429,22 @@
     };
     return option;
   }
+  // Horizontal bars: as tall as their wrapped names need at this width (a phone gives a
+  // name a third of the width, so long names take more lines than on a desktop).
+  function fitHeight(entry, rows) {
+    var spec = entry.spec;
+    if (spec.kind !== "bar" || !spec.horizontal) { return; }
+    var xi = col(spec, spec.x), names = unique(rows.map(function (r) { return fmt(r[xi], column(spec, spec.x).format); }));
+    var width = categoryLabels(spec, names.length).width;
+    var longest = names.reduce(function (m, n) { return Math.max(m, String(n).length); }, 0);
+    var lines = Math.max(1, Math.ceil(longest * 6.6 / width));
+    var height = Math.max(300, Math.max(26, lines * 13 + 10) * names.length + 100);
+    var box = entry.root.querySelector(".chart-box");
+    if (parseInt(box.style.height, 10) !== height) { box.style.height = height + "px"; entry.chart.resize(); }
+  }
   function drawChart(entry) {
     var spec = entry.spec, rows = chartRows(spec);
+    fitHeight(entry, rows);
     var option = spec.kind === "scatter" ? scatter(spec, rows)
       : spec.kind === "heatmap" ? heatmap(spec, rows) : barOrLine(spec, rows);
     entry.categories = option._categories;
@@ -546,6 +580,7 @@
       ? '<a class="download" href="' + esc(link.href) + '" download>Download CSV: ' + esc(link.label) + " (" + nf(0).format(link.count) + " rows)</a>"
       : '<button type="button" class="download">Download CSV (' + nf(0).format(inPage) + " rows)</button>";
     entry.body.innerHTML = html;
+    entry.hint.hidden = entry.body.scrollWidth <= entry.body.clientWidth + 1;
     entry.count.textContent = "Rows " + count + note;
     entry.pager.querySelector(".prev").disabled = entry.page === 0;
     entry.pager.querySelector(".next").disabled = entry.page >= pages - 1;
@@ -570,13 +605,15 @@
     var mount = root.querySelector(".table-mount");
     mount.innerHTML =
       '<div class="table-tools"><input type="search" class="table-search" placeholder="Search" aria-label="Search the table">' +
-      '<span class="download-slot"></span></div><div class="table-scroll"></div>' +
+      '<span class="download-slot"></span></div><p class="scroll-hint" hidden>Scroll sideways for more columns →</p>' +
+      '<div class="table-scroll"></div>' +
       '<div class="table-pager"><span class="table-count" aria-live="polite"></span>' +
       '<span class="pager"><button type="button" class="prev">Previous</button><span class="page-no"></span>' +
       '<button type="button" class="next">Next</button></span></div>';
     var entry = { spec: spec, root: root, mount: mount, body: mount.querySelector(".table-scroll"),
                   count: mount.querySelector(".table-count"), pager: mount.querySelector(".pager"),
-                  downloadSlot: mount.querySelector(".download-slot"), search: "", sort: null, dir: 1, page: 0 };
+                  downloadSlot: mount.querySelector(".download-slot"), hint: mount.querySelector(".scroll-hint"),
+                  search: "", sort: null, dir: 1, page: 0 };
     mount.querySelector(".table-search").addEventListener("input", function (e) {
       entry.search = e.target.value; entry.page = 0; renderTable(entry);
     });
@@ -763,7 +800,10 @@
   var resizeTimer;
   window.addEventListener("resize", function () {
     clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(function () { charts.forEach(function (c) { c.chart.resize(); drawChart(c); }); }, 100);
+    resizeTimer = setTimeout(function () {
+      charts.forEach(function (c) { c.chart.resize(); drawChart(c); });
+      tables.forEach(function (t) { t.hint.hidden = t.body.scrollWidth <= t.body.clientWidth + 1; });
+    }, 100);
   });
   window.addEventListener("beforeprint", function () {
     charts.forEach(function (c) { c.chart.resize(); });

@@ -16,7 +16,8 @@ With fewer than 24 months of history the month-of-year terms are dropped
 The backtest refits at every origin (rolling origin) and compares the
 regression with two baselines, naive (last month) and seasonal naive (same
 month last year): MAE and MAPE per model and horizon. The best MAE per horizon
-is flagged; wherever the regression loses on either metric, its note says so.
+is flagged; wherever the regression loses on either metric, its note says so,
+naming each model by its label (MODEL_LABELS), the words the report shows.
 """
 
 from __future__ import annotations
@@ -54,9 +55,16 @@ FORECAST_EMPTY = pd.DataFrame(
         "note": pd.Series(dtype="string"),
     }
 )
+# What each backtested model is, in the words a report reader sees (ids stay in `model`).
+MODEL_LABELS = {
+    "regression": "Regression (trend and season)",
+    "naive": "Naive (last month)",
+    "seasonal_naive": "Seasonal naive (same month last year)",
+}
 BACKTEST_EMPTY = pd.DataFrame(
     {
         "model": pd.Series(dtype="string"),
+        "model_label": pd.Series(dtype="string"),
         "horizon_months": pd.Series(dtype="int64"),
         "origins": pd.Series(dtype="int64"),
         "mae": pd.Series(dtype="float64"),
@@ -180,15 +188,18 @@ def backtest(series: pd.Series, settings: ForecastSettings) -> pd.DataFrame:
     table["note"] = pd.Series([None] * len(table), dtype="string")
     for _, group in table.groupby("horizon_months"):
         regression = group[group["model"] == "regression"].iloc[0]
-        losses = [
-            f"loses to {row.model} on {metric.upper()}"
-            for row in group.itertuples()
-            if row.model != "regression"
-            for metric in ("mae", "mape")
-            if getattr(row, metric) < regression[metric]
-        ]
+        losses = []
+        for row in group.itertuples():
+            metrics = [
+                metric.upper()
+                for metric in ("mae", "mape")
+                if row.model != "regression" and getattr(row, metric) < regression[metric]
+            ]
+            if metrics:
+                losses.append(f"loses to {MODEL_LABELS[row.model]} on {' and '.join(metrics)}")
         if losses:
             table.loc[regression.name, "note"] = "; ".join(losses)
+    table.insert(1, "model_label", table["model"].map(MODEL_LABELS).astype("string"))
     return table
 
 

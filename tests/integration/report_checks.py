@@ -114,6 +114,21 @@ BEST_CAMPAIGN = """
     select * from marts.campaign_results where incremental_revenue is not null
     order by incremental_revenue desc limit 1
 """
+
+
+def _best_campaign_name(con: duckdb.DuckDBPyConnection) -> object:
+    best = _rows(con, BEST_CAMPAIGN)
+    if not best:
+        return None
+    events = dict(
+        con.execute("select event_id, event_name from staging.stg_shop__events").fetchall()
+    )
+    offers = dict(
+        con.execute("select offer_id, offer_name from staging.stg_shop__offers").fetchall()
+    )
+    return _campaign_name(best[0]["campaign_id"], best[0]["offer_id"], events, offers)
+
+
 # A -> B and B -> A share a lift: ties go to the alphabetically first rule.
 TOP_RULE = """
     select * from marts.fct_product_affinity
@@ -356,6 +371,7 @@ INDEPENDENT: dict[tuple[str, str], Callable[[duckdb.DuckDBPyConnection], object]
     ("rpt_campaign_kpis", "best_segment_name"): _named(BEST_CAMPAIGN, "segment_name"),
     ("rpt_campaign_kpis", "best_variant"): _named(BEST_CAMPAIGN, "variant"),
     ("rpt_campaign_kpis", "best_campaign_id"): _named(BEST_CAMPAIGN, "campaign_id"),
+    ("rpt_campaign_kpis", "best_campaign_name"): _best_campaign_name,
     ("rpt_campaign_kpis", "best_incremental_revenue"): _named(BEST_CAMPAIGN, "incremental_revenue"),
     ("rpt_campaign_kpis", "best_uplift_ci_lower"): _named(BEST_CAMPAIGN, "uplift_ci_lower"),
     ("rpt_campaign_kpis", "best_uplift_ci_upper"): _named(BEST_CAMPAIGN, "uplift_ci_upper"),
@@ -947,7 +963,81 @@ def _check_report_settings(con) -> list[str]:
     return _compare("rpt_report_settings", {0: row}, {0: expected})
 
 
+def _check_monetary_bands(con) -> list[str]:
+    """Buyers per band of lifetime spend, the bands written again here."""
+    symbol = con.execute("select currency_symbol from marts.rpt_report_settings").fetchone()[0]
+    names = [
+        (2000, f"Under {symbol}2K"),
+        (10000, f"{symbol}2K-10K"),
+        (50000, f"{symbol}10K-50K"),
+        (200000, f"{symbol}50K-200K"),
+        (math.inf, f"{symbol}200K or more"),
+    ]
+    expected: dict = {}
+    for (monetary,) in con.execute(
+        "select monetary from marts.dim_customers where frequency > 0"
+    ).fetchall():
+        order, name = next((i + 1, n) for i, (top, n) in enumerate(names) if float(monetary) < top)
+        row = expected.setdefault(name, {"band_order": order, "customers": 0})
+        row["customers"] += 1
+    shown = {r["monetary_band"]: r for r in _rows(con, "select * from marts.rpt_monetary_bands")}
+    return _compare("rpt_monetary_bands", shown, expected)
+
+
+def _campaign_name(campaign_id: str, offer_id: str | None, events: dict, offers: dict) -> str:
+    """'<event>: <offer>' for a simulated <event_id>-<offer_id> campaign, else the offer's
+    name, else the campaign id (a user's own campaigns keep their ids)."""
+    offer = offers.get(offer_id)
+    event_id = campaign_id[: -len(f"-{offer_id}")] if offer_id else None
+    if offer and event_id and campaign_id == f"{event_id}-{offer_id}" and event_id in events:
+        return f"{events[event_id]}: {offer}"
+    return offer or campaign_id
+
+
+def _check_campaign_results(con) -> list[str]:
+    events = dict(
+        con.execute("select event_id, event_name from staging.stg_shop__events").fetchall()
+    )
+    offers = dict(
+        con.execute("select offer_id, offer_name from staging.stg_shop__offers").fetchall()
+    )
+    columns = (
+        "source, sends, open_rate, click_rate, conversion_rate, holdout_conversion_rate, "
+        "incremental_revenue, uplift_ci_lower, uplift_ci_upper, p_value, roi, ab_winner"
+    )
+    expected = {}
+    for r in _rows(
+        con,
+        f"select campaign_id, segment_name, offer_id, variant, {columns} "
+        "from marts.campaign_results",
+    ):
+        key = (r["campaign_id"], r["segment_name"], r["offer_id"], r["variant"])
+        name = _campaign_name(r["campaign_id"], r["offer_id"], events, offers)
+        expected[key] = {
+            **{c: r[c] for c in columns.split(", ")},
+            "campaign_name": name,
+            "campaign_label": f"{r['segment_name']} {r['variant']}, {name}",
+        }
+    shown = {
+        (r["campaign_id"], r["segment_name"], r["offer_id"], r["variant"]): r
+        for r in _rows(con, "select * from marts.rpt_campaign_results")
+    }
+    problems = _compare("rpt_campaign_results", shown, expected)
+    tests = {
+        (r["campaign_id"], r["segment_name"], r["offer_id"], r["variant"]): r
+        for r in _rows(con, "select * from marts.rpt_campaign_experiments")
+    }
+    problems += _compare(
+        "rpt_campaign_experiments",
+        tests,
+        {key: {"test_label": row["campaign_label"]} for key, row in expected.items()},
+    )
+    return problems
+
+
 MART_CHECKS = (
+    _check_campaign_results,
+    _check_monetary_bands,
     _check_customer_list,
     _check_customer_scatter,
     _check_education,

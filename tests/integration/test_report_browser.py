@@ -13,6 +13,7 @@ that a failure.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -165,6 +166,21 @@ def test_every_page_renders_offline_without_errors_or_overflow(browser, site, wi
         for chart_width, canvases in charts:
             assert canvases >= 1 and chart_width <= width, (page, width, charts)
         assert "Built at" in browser.find_element(By.CLASS_NAME, "site-footer").text
+        # every money axis carries the currency symbol, ticks short and without zeros
+        symbol, ticks = browser.execute_script(
+            "const config = JSON.parse(document.getElementById('report-config').textContent);"
+            "return [config.currency_symbol, window.reportState.charts.map(c => {"
+            "  const s = c.spec, col = s.data.columns.find(k => k.name === s.y[0]);"
+            "  if (s.kind === 'heatmap' || !col || !/^money/.test(col.format)) return null;"
+            "  const o = c.chart.getOption(), axis = s.horizontal ? o.xAxis[0] : o.yAxis[0];"
+            "  return [s.title, axis.axisLabel.formatter(1500000)];"
+            "}).filter(x => x)]"
+        )
+        for title, tick in ticks:
+            assert tick == f"{symbol}1.5M", (page, title, tick)
+        # ids stay in the CSV files; the page names models and campaigns in words
+        text = browser.find_element(By.TAG_NAME, "main").text
+        assert not re.search(r"seasonal_naive|EVT\d{8}", text), page
         height = browser.execute_script("return document.documentElement.scrollHeight")
         browser.set_window_size(width, min(height + 40, 12000))
         browser.save_screenshot(str(SCREENSHOTS / f"{page}-{width}.png"))
@@ -408,7 +424,7 @@ def test_every_filter_matches_a_direct_query(browser, site, mart, kind):
     )
 
 
-def test_the_date_filter_matches_a_direct_query(browser, site, mart):
+def test_the_date_filter_matches_a_direct_query(browser, site, mart, downloads):
     _open(browser, site, "engine_check")
     start, end = "2025-01-01", "2025-06-30"
     browser.execute_script(
@@ -439,6 +455,24 @@ def test_the_date_filter_matches_a_direct_query(browser, site, mart):
     assert text.endswith(f" of {_count(int(months))}"), text
     note = _table(browser, "Customer list").find_element(By.CLASS_NAME, "filter-state").text
     assert "Not filtered by Date" in note
+    # the download follows the filter: the file's rows are the mart's rows in the range
+    for old in downloads.glob("*"):
+        old.unlink()
+    _table(browser, "Monthly revenue").find_element(By.CSS_SELECTOR, "button.download").click()
+    path = _wait(lambda: next(downloads.glob("engine_check-monthly*.csv"), None), "the CSV")
+    _wait(lambda: not list(downloads.glob("*.crdownload")), "the download to finish")
+    written = pd.read_csv(path)
+    expected = mart(
+        "select month_start, revenue, forecast from marts.rpt_monthly_trend "
+        "where not is_forecast and month_start between ? and ? order by month_start",
+        start,
+        end,
+    )
+    assert len(written) == len(expected) == months
+    assert written.month_start.astype(str).str[:10].tolist() == [
+        str(d)[:10] for d in expected.month_start
+    ]
+    assert written.revenue.tolist() == pytest.approx(expected.revenue.astype(float).tolist())
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -811,3 +845,90 @@ def test_dark_mode_and_print_styles(browser, site):
         assert browser.find_element(By.CLASS_NAME, "site-footer").is_displayed()
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "", "features": []})
+
+
+# --- the Sales forecast, model and campaign names ------------------------------------
+
+
+def test_sales_forecast_band_spans_the_marts_interval(browser, site, mart):
+    _open(browser, site, "sales")
+    index = _chart(browser, "Monthly revenue with forecast")
+    drawn = browser.execute_script(
+        "const c = window.reportState.charts[arguments[0]], o = c.chart.getOption();"
+        "const band = o.series.filter(s => s.name === c.spec.band_label);"
+        "return {band: band.map(s => [s.data, s.stackStrategy, s.stack]),"
+        " dashed: o.series.filter(s => s.lineStyle && s.lineStyle.type === 'dashed')"
+        "   .map(s => s.name),"
+        " legend: o.legend[0].data, tick: o.yAxis[0].axisLabel.formatter(2000000)};",
+        index,
+    )
+    trend = mart(
+        "select month_start, forecast_lower_95, forecast_upper_95 "
+        "from marts.rpt_monthly_trend order by month_start"
+    )
+    (low, strategy, stack), (span, _, _) = drawn["band"]
+    assert strategy == "all" and stack == "band"
+    assert len(low) == len(span) == len(trend)
+    forecast_months = 0
+    for (_, lower), (_, width), row in zip(low, span, trend.itertuples(), strict=True):
+        if pd.isna(row.forecast_lower_95):
+            assert lower is None and width is None
+            continue
+        forecast_months += 1
+        assert lower == pytest.approx(row.forecast_lower_95)
+        assert lower + width == pytest.approx(row.forecast_upper_95)
+    assert forecast_months > 0
+    assert drawn["dashed"] == ["Forecast"]
+    band_entry = [e for e in drawn["legend"] if isinstance(e, dict)]
+    assert [e["icon"] for e in band_entry] == ["rect"]  # the legend shows the band, not a dot
+    assert drawn["tick"] == "₹2M"
+    # hovering a forecast month: its value and interval in money
+    first = trend[trend.forecast_lower_95.notna()].iloc[0]
+    position = int(trend.index[trend.month_start == first.month_start][0])
+    browser.execute_script(
+        "window.reportState.charts[arguments[0]].chart.dispatchAction("
+        "{type: 'showTip', seriesIndex: 1, dataIndex: arguments[1]});",
+        index,
+        position,
+    )
+    box = browser.find_elements(By.CSS_SELECTOR, ".chart-box")[index]
+    tooltip = _wait(
+        lambda: [t.text for t in box.find_elements(By.CLASS_NAME, "chart-tooltip") if t.text],
+        "the forecast tooltip",
+    )[0]
+    forecast = mart(
+        "select forecast from marts.rpt_monthly_trend where month_start = ?", first.month_start
+    ).iloc[0, 0]
+    assert _money(float(forecast)) in tooltip, tooltip
+    interval = f"{_money(first.forecast_lower_95)} to {_money(first.forecast_upper_95)}"
+    assert interval in tooltip, tooltip
+
+
+def test_backtest_names_its_models_in_words(browser, site, mart):
+    _open(browser, site, "sales")
+    card = _table(browser, "Forecast backtest (rolling origin)")
+    shown = _first_cells(card, 0)
+    expected = mart(
+        "select model_label from marts.forecast_backtest order by horizon_months, mae"
+    ).model_label.tolist()
+    assert shown == expected[: len(shown)] and shown
+    assert "Naive (last month)" in shown
+
+
+def test_campaigns_are_named_by_event_and_offer(browser, site, mart):
+    _open(browser, site, "campaigns")
+    index = _chart(browser, "Incremental revenue vs holdout, with 95% intervals")
+    categories = browser.execute_script(
+        "return window.reportState.charts[arguments[0]].categories", index
+    )
+    expected = mart(
+        "select campaign_label from marts.rpt_campaign_results "
+        "order by incremental_revenue desc, campaign_label"
+    ).campaign_label.tolist()
+    assert categories == expected
+    ids = set(mart("select campaign_id from marts.campaign_results").campaign_id)
+    text = browser.find_element(By.TAG_NAME, "main").text
+    assert ids and not [i for i in ids if i in text]
+    # every campaign has a name (rpt_campaign_results, checked against staging by
+    # report_checks), none is its bare id
+    assert all(", " in c and not re.search(r"EVT\d{8}", c) for c in categories)

@@ -77,11 +77,17 @@ def test_backtest_says_when_the_regression_loses():
         monthly(walk), ForecastSettings(horizon_months=2, backtest_min_train_months=12)
     )
     assert set(table["model"]) == {"regression", "naive", "seasonal_naive"}
+    assert set(table["model_label"]) == {
+        "Regression (trend and season)",
+        "Naive (last month)",
+        "Seasonal naive (same month last year)",
+    }
     regression = table[table["model"] == "regression"].set_index("horizon_months")
     naive = table[table["model"] == "naive"].set_index("horizon_months")
     for horizon in (1, 2):
         if naive.loc[horizon, "mae"] < regression.loc[horizon, "mae"]:
-            assert "loses to naive on MAE" in regression.loc[horizon, "note"]
+            assert "loses to Naive (last month) on MAE" in regression.loc[horizon, "note"]
+            assert "naive on" not in regression.loc[horizon, "note"]  # labels, not ids
             assert not regression.loc[horizon, "is_best"]
     assert table.groupby("horizon_months")["is_best"].sum().eq(1).all()
 

@@ -103,6 +103,30 @@ def test_horizontal_bars_keep_the_category_names(site, tmp_path):
     assert [row[0] for row in chart["data"]["rows"]] == ["<script>alert(1)</script>", "b & c"]
 
 
+def test_a_vertical_chart_names_its_category_axis_under_it(site, tmp_path):
+    """ECharts' own axis name collided with wrapped labels, so it was dropped: the page
+    then showed "3 4 5 6" under a chart with nothing saying what they count."""
+    db, reports = site
+    page(reports, "01_things", GOOD)
+    html = render_site(db, reports, tmp_path / "out").read_text()
+    assert '<p class="axis-name">Thing</p>' in html
+    page(reports, "01_things", GOOD.replace("<BarChart ", "<BarChart horizontal=true "))
+    html = render_site(db, reports, tmp_path / "out").read_text()
+    assert 'class="axis-name"' not in html  # a horizontal chart's value axis is named by the chart
+
+
+def test_dashed_lines_must_be_y_columns(site, tmp_path):
+    db, reports = site
+    line = GOOD.replace("<BarChart ", "<LineChart dashed=amount ")
+    page(reports, "01_things", line)
+    html = render_site(db, reports, tmp_path / "out").read_text()
+    (chart,) = [b for b in blocks_of(html).values() if b["kind"] == "line"]
+    assert chart["dashed"] == ["amount"]
+    page(reports, "01_things", GOOD.replace("<BarChart ", "<LineChart dashed=name "))
+    with pytest.raises(ReportError, match="dashed=name names no y column"):
+        render_site(db, reports, tmp_path / "out")
+
+
 def test_data_values_are_escaped(site, tmp_path):
     db, reports = site
     page(reports, "01_things", GOOD)

@@ -1,9 +1,27 @@
 -- One row per campaign x segment x offer x variant: the experiment
 -- statistics of campaign_results for the campaigns page (sample-ratio check,
 -- minimum detectable effect, CUPED estimate and variance reduction, p-values
--- before and after the correction across tests, winner, note).
+-- before and after the correction across tests, winner, note). test_label is
+-- rpt_campaign_results.campaign_label.
 with results as (
     select * from {{ ref('campaign_results') }}
+),
+
+named_results as (
+    select * from {{ ref('rpt_campaign_results') }}
+),
+
+labelled as (
+    select
+        results.*,
+        named_results.campaign_label
+    from results
+    left join named_results
+        on
+            results.campaign_id = named_results.campaign_id
+            and results.segment_name = named_results.segment_name
+            and results.offer_id is not distinct from named_results.offer_id
+            and results.variant = named_results.variant
 ),
 
 final as (
@@ -12,10 +30,7 @@ final as (
         cast(segment_name as varchar) as segment_name,
         cast(offer_id as varchar) as offer_id,
         cast(variant as varchar) as variant,
-        cast(
-            segment_name || ' ' || variant || ' (' || campaign_id || ')'
-            as varchar
-        ) as test_label,
+        cast(campaign_label as varchar) as test_label,
         cast(ab_winner as varchar) as ab_winner,
         cast(correction_method as varchar) as correction_method,
         cast(note as varchar) as note,
@@ -37,7 +52,7 @@ final as (
         cast(ab_p_value_adjusted as double) as ab_p_value_adjusted,
         cast(has_srm as boolean) as has_srm,
         cast(is_significant_uplift as boolean) as is_significant_uplift
-    from results
+    from labelled
 )
 
 select * from final

@@ -2,9 +2,13 @@
 -- results come from (measured or simulated), the campaign variant with the
 -- most incremental revenue and its 95% interval and p-value, how many A/B
 -- tests (campaign and segment) found a winner, and the strongest cross-sell
--- rule by lift.
+-- rule by lift. The best campaign is named as rpt_campaign_results names it.
 with results as (
     select * from {{ ref('campaign_results') }}
+),
+
+named_results as (
+    select * from {{ ref('rpt_campaign_results') }}
 ),
 
 affinity as (
@@ -21,6 +25,17 @@ best as (
     where incremental_revenue is not null
     order by incremental_revenue desc, campaign_id, segment_name, variant
     limit 1
+),
+
+best_named as (
+    select named_results.campaign_name
+    from best
+    inner join named_results
+        on
+            best.campaign_id = named_results.campaign_id
+            and best.segment_name = named_results.segment_name
+            and best.offer_id is not distinct from named_results.offer_id
+            and best.variant = named_results.variant
 ),
 
 winners as (
@@ -41,6 +56,7 @@ final as (
     -- explicit types: campaign_results may be an empty frame without them
     select
         cast(best.campaign_id as varchar) as best_campaign_id,
+        cast(best_named.campaign_name as varchar) as best_campaign_name,
         cast(sources.results_source as varchar) as results_source,
         cast(best.segment_name as varchar) as best_segment_name,
         cast(best.variant as varchar) as best_variant,
@@ -57,6 +73,7 @@ final as (
     from sources
     cross join winners
     left join best on true
+    left join best_named on true
     left join top_rule on true
 )
 

@@ -78,6 +78,10 @@ def _chart(ctx: RenderContext, attrs: dict, component: str, kind: str, keys, ext
 def _figure_html(block_id: str, title: str, note: str, spec: dict) -> str:
     height = spec.get("height", 360)
     note_html = f'<p class="chart-note">{html.escape(note)}</p>' if note else ""
+    # A vertical chart's category axis is named under it in the page (its labels wrap
+    # or turn, so a name drawn by the chart would collide with them); time axes need none.
+    if spec["kind"] in ("bar", "line") and not spec.get("horizontal") and not spec.get("time"):
+        note_html = f'<p class="axis-name">{html.escape(spec["xlabel"])}</p>' + note_html
     caption = spec.get("caption")
     caption_html = f'<p class="chart-note">{html.escape(caption)}</p>' if caption else ""
     return (
@@ -113,8 +117,16 @@ def line_chart(attrs: dict, ctx: RenderContext) -> str:
     frame = ctx.frame(attrs, "LineChart")
     x = frame[attrs["x"]] if attrs["x"] in frame.columns else pd.Series(dtype=object)
     time = attrs.get("time") == "true" or "date" in str(x.dtype)
+    dashed = split_list(attrs.get("dashed"))
+    unknown = [c for c in dashed if c not in split_list(attrs.get("y"))]
+    if unknown:
+        raise ReportError(
+            f"page {ctx.page.slug}: LineChart dashed={','.join(unknown)} names no y column "
+            f"(y={attrs.get('y')})"
+        )
     extra = {
         "time": time,
+        "dashed": dashed,
         "band_low": attrs.get("band_low"),
         "band_high": attrs.get("band_high"),
         "band_label": attrs.get("band_label", "Interval"),

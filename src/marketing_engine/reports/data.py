@@ -99,9 +99,26 @@ class CsvWriter:
     site: Path
 
     def write(self, frame: pd.DataFrame, stem: str, by: list[str]) -> dict:
+        """The whole result and one file per value of each `by` column, rows in order.
+
+        The frame is copied once into an in-memory DuckDB table and every file is
+        written from that table: scanning a pandas frame of a million rows once per
+        file took most of a 1M-customer site build.
+        """
         folder = self.site / "data"
         folder.mkdir(exist_ok=True)
-        self.con.register("report_frame", frame)
+        scratch = duckdb.connect()
+        scratch.register("report_rows", frame)
+        scratch.execute("create table report_frame as select * from report_rows")
+        scratch.unregister("report_rows")
+        writer = CsvWriter(scratch, self.site)
+        try:
+            return writer._write_all(frame, stem, by)
+        finally:
+            scratch.close()
+
+    def _write_all(self, frame: pd.DataFrame, stem: str, by: list[str]) -> dict:
+        folder = self.site / "data"
         try:
             files: dict[str, Any] = {
                 "all": self._copy("select * from report_frame", folder / f"{stem}.csv")
@@ -120,7 +137,7 @@ class CsvWriter:
                     per_value[str(plain(value))] = self._copy(sql, folder / name)
                 files["by"][column] = per_value
         finally:
-            self.con.unregister("report_frame")
+            self.con.execute("drop table if exists report_frame")
         return files
 
     def _copy(self, sql: str, path: Path) -> str:
