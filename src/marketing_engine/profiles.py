@@ -80,7 +80,7 @@ def insights(row: pd.Series, overall: pd.Series) -> list[str]:
         else "bring no share of net revenue (the base's net revenue is zero)"
     )
     sentences = [
-        f"{row['customers']:,} customers ({row['customer_share']:.0%} of the base) {revenue}.",
+        f"{row['customers']:,} customers ({row['customer_share']:.0%} of buyers) {revenue}.",
         f"They order {row['orders_per_month']:.2f} times a month, "
         f"{_ratio_phrase(row['orders_per_month'], overall['orders_per_month'])} the average; "
         f"the median customer last ordered {row['median_recency_days']:.0f} days ago and "

@@ -69,7 +69,7 @@ def test_insights_are_three_to_five_factual_sentences(inputs):
     profiles = profile_clusters(*inputs).set_index("cluster_id")
     sentences = profiles.loc[0, "insights"].split("\n")
     assert 3 <= len(sentences) <= 5
-    assert sentences[0].startswith("2 customers (50% of the base) bring 96% of net revenue")
+    assert sentences[0].startswith("2 customers (50% of buyers) bring 96% of net revenue")
     assert any("Sarees 90%" in s for s in sentences)
     assert any("redeem coupons more often" in s for s in sentences)
     lapsed = profiles.loc[1, "insights"]

@@ -671,3 +671,26 @@ def test_project_pages_have_no_unit_placeholders_in_their_labels():
     for path in sorted((PROJECT / "reports" / "pages").glob("*.md")):
         text = path.read_text()
         assert "(currency units)" not in text and "(0-1)" not in text, path.name
+
+
+def test_a_cluster_card_says_its_share_is_of_buyers(site, tmp_path):
+    # cluster_profiles.customer_share is over the clustered customers, who are the
+    # buyers; the overview's "of customers" counts prospects too, so the card must
+    # not call the same word a different denominator.
+    db, reports = site
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "create table marts.profiles as select * from (values "
+            "(0, 'Big spenders', 0.25, 0.8, 'a'), (1, 'Lapsed', 0.75, 0.2, 'b')) "
+            "as t(cluster_id, cluster_name, customer_share, revenue_share, insights)"
+        )
+    page(
+        reports,
+        "01_clusters",
+        "---\ntitle: Clusters\norder: 1\n---\n\n"
+        "```sql profiles\nselect * from marts.profiles order by cluster_id\n```\n\n"
+        "<Insights data={profiles}/>\n",
+    )
+    html = render_site(db, reports, tmp_path / "out").read_text()
+    assert "25.0% of buyers · 80.0% of revenue" in html
+    assert "of customers" not in html
