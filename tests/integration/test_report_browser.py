@@ -904,6 +904,22 @@ def test_sales_forecast_band_spans_the_marts_interval(browser, site, mart):
     assert interval in tooltip, tooltip
 
 
+def test_rfm_scatter_legend_follows_the_segment_order(browser, site, mart):
+    _open(browser, site, "rfm")
+    index = _chart(browser, "Recency vs frequency by segment")
+    legend = browser.execute_script(
+        "return window.reportState.charts[arguments[0]].chart.getOption().series.map(s => s.name)",
+        index,
+    )
+    order = mart(
+        "select rfm_segment from marts.rpt_customer_scatter "
+        "group by rfm_segment order by min(segment_order)"
+    )
+    assert legend == order.rfm_segment.tolist()
+    lookup = pd.read_csv(PROJECT / "seeds/lookups/rfm_segments.csv").sort_values("segment_order")
+    assert legend == [s for s in lookup.rfm_segment if s in set(legend)]
+
+
 def test_backtest_names_its_models_in_words(browser, site, mart):
     _open(browser, site, "sales")
     card = _table(browser, "Forecast backtest (rolling origin)")

@@ -3,7 +3,8 @@
 -- cluster): a deterministic sample of at most var report_scatter_max_points
 -- buyers (ranked by a hash of the customer id, so the same data plots the
 -- same customers) keeps the pages light at any size. rpt_customer_kpis
--- states how many are shown of how many buyers.
+-- states how many are shown of how many buyers. segment_order lets a page list
+-- the segments (and a chart its legend) in the lookup's order.
 with customers as (
     select * from {{ ref('dim_customers') }}
     where frequency > 0
@@ -13,12 +14,17 @@ clusters as (
     select * from {{ ref('customer_clusters') }}
 ),
 
+segments as (
+    select * from {{ ref('rfm_segments') }}
+),
+
 ranked as (
     select
         customers.customer_id,
         clusters.cluster_id,
         customers.rfm_segment,
         clusters.cluster_name,
+        segments.segment_order,
         customers.recency_days,
         customers.frequency,
         customers.monetary,
@@ -29,6 +35,8 @@ ranked as (
     from customers
     left join clusters
         on customers.customer_id = clusters.customer_id
+    left join segments
+        on customers.rfm_segment = segments.rfm_segment
 ),
 
 final as (
@@ -38,6 +46,7 @@ final as (
         cast(rfm_segment as varchar) as rfm_segment,
         cast(coalesce(cluster_name, 'Not clustered') as varchar)
             as cluster_name,
+        cast(segment_order as integer) as segment_order,
         cast(recency_days as integer) as recency_days,
         cast(frequency as bigint) as orders,
         cast(monetary as decimal(18, 2)) as net_revenue,
