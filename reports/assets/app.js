@@ -244,6 +244,22 @@
     } else {
       spec.y.forEach(function (y) { addSeries(column(spec, y).label, y, rows); });
     }
+    // A dashed line (the forecast) that begins where the solid line (the actuals) ends
+    // starts from the solid line's last point, so the two join; that borrowed point is
+    // drawn without a marker and left out of the tooltip.
+    var joins = {};
+    if (isTime && !spec.series) {
+      var dashedYs = spec.dashed || [];
+      var solid = spec.y.filter(function (y) { return dashedYs.indexOf(y) < 0; })[0];
+      spec.y.forEach(function (y, i) {
+        if (dashedYs.indexOf(y) < 0 || solid === undefined) { return; }
+        var d = series[i].data, s = series[spec.y.indexOf(solid)].data, first = -1;
+        for (var k = 0; k < d.length; k++) { if (!missing(d[k][1])) { first = k; break; } }
+        if (first <= 0 || missing(s[first - 1][1]) || !missing(s[first][1])) { return; }
+        d[first - 1] = { value: [d[first - 1][0], s[first - 1][1]], symbol: "none" };
+        joins[series[i].name] = String(d[first - 1].value[0]);
+      });
+    }
     var yFormat = column(spec, spec.y[0]).format;
     if (spec.band_low && spec.band_high) {
       var lo = col(spec, spec.band_low), hi = col(spec, spec.band_high);
@@ -326,6 +342,7 @@
       var html = "<b>" + esc(fmt(key, xcol.format)) + "</b>";
       params.forEach(function (q) {
         if (q.seriesType === "custom" || q.seriesName === spec.band_label) { return; }
+        if (isTime && joins[q.seriesName] === String(key)) { return; }
         var v = isTime ? q.value[1] : q.value;
         html += tooltipRow(q.seriesName, fmt(v, yFormat));
       });

@@ -904,6 +904,39 @@ def test_sales_forecast_band_spans_the_marts_interval(browser, site, mart):
     assert interval in tooltip, tooltip
 
 
+def test_the_forecast_line_joins_the_last_actual_month(browser, site, mart):
+    _open(browser, site, "sales")
+    index = _chart(browser, "Monthly revenue with forecast")
+    trend = mart(
+        "select month_start, revenue, forecast from marts.rpt_monthly_trend order by month_start"
+    )
+    last = trend[trend.revenue.notna()].iloc[-1]
+    position = int(trend.index[trend.month_start == last.month_start][0])
+    point = browser.execute_script(
+        "const o = window.reportState.charts[arguments[0]].chart.getOption();"
+        "const s = o.series.filter(s => s.name === 'Forecast')[0];"
+        "return s.data[arguments[1]];",
+        index,
+        position,
+    )
+    # the dashed line starts at the last actual month's revenue, without a marker
+    assert point["value"][1] == pytest.approx(float(last.revenue)), point
+    assert point["symbol"] == "none"
+    browser.execute_script(
+        "window.reportState.charts[arguments[0]].chart.dispatchAction("
+        "{type: 'showTip', seriesIndex: 0, dataIndex: arguments[1]});",
+        index,
+        position,
+    )
+    box = browser.find_elements(By.CSS_SELECTOR, ".chart-box")[index]
+    tooltip = _wait(
+        lambda: [t.text for t in box.find_elements(By.CLASS_NAME, "chart-tooltip") if t.text],
+        "the last actual month's tooltip",
+    )[0]
+    assert _money(float(last.revenue)) in tooltip, tooltip
+    assert "Forecast\n" not in tooltip + "\n", tooltip  # the borrowed point is no forecast
+
+
 def test_rfm_scatter_legend_follows_the_segment_order(browser, site, mart):
     _open(browser, site, "rfm")
     index = _chart(browser, "Recency vs frequency by segment")
