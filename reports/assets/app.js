@@ -822,11 +822,21 @@
       tables.forEach(function (t) { t.hint.hidden = t.body.scrollWidth <= t.body.clientWidth + 1; });
     }, 100);
   });
+  // Print: no zoom slider on paper (the zoomed range stays as the reader left it).
+  function showSliders(show) {
+    charts.forEach(function (c) {
+      var zoom = c.chart.getOption().dataZoom;
+      if (!zoom || zoom.length < 2) { return; }
+      c.chart.setOption({ dataZoom: [{}, { show: show }], grid: { bottom: show ? 36 : 8 } });
+    });
+  }
   window.addEventListener("beforeprint", function () {
+    showSliders(false);
     charts.forEach(function (c) { c.chart.resize(); });
     tables.forEach(function (t) { t.savedSize = t.spec.page_size; t.spec.page_size = 1e9; renderTable(t); });
   });
   window.addEventListener("afterprint", function () {
+    showSliders(true);
     tables.forEach(function (t) { t.spec.page_size = t.savedSize; renderTable(t); });
     charts.forEach(function (c) { c.chart.resize(); });
   });

@@ -937,6 +937,22 @@ def test_the_forecast_line_joins_the_last_actual_month(browser, site, mart):
     assert "Forecast\n" not in tooltip + "\n", tooltip  # the borrowed point is no forecast
 
 
+def test_printing_hides_the_zoom_slider(browser, site):
+    _open(browser, site, "sales")
+
+    def sliders():
+        return browser.execute_script(
+            "return window.reportState.charts.map(c => c.chart.getOption().dataZoom)"
+            ".filter(z => z && z.length > 1).map(z => z[1].show)"
+        )
+
+    assert sliders() and all(sliders())
+    browser.execute_script("window.dispatchEvent(new Event('beforeprint'))")
+    assert not any(sliders())
+    browser.execute_script("window.dispatchEvent(new Event('afterprint'))")
+    assert all(sliders())
+
+
 def test_rfm_scatter_legend_follows_the_segment_order(browser, site, mart):
     _open(browser, site, "rfm")
     index = _chart(browser, "Recency vs frequency by segment")
