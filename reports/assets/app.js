@@ -213,6 +213,21 @@
     if (room >= 58) { return { interval: 0, width: room - 6, overflow: "break", rotate: 0, lineHeight: 13 }; }
     return { interval: 0, rotate: 40, width: 110, overflow: "truncate", hideOverlap: true };
   }
+  // Lines a category label wraps to at this width (whole words, as the axis breaks them).
+  // ECharts' containLabel may reserve a single line for a label it then draws on two,
+  // which cuts the second line off at the canvas' edge; the grid keeps room for them.
+  var measure = document.createElement("canvas").getContext("2d");
+  function wrappedLines(labels, width) {
+    measure.font = "12px sans-serif";
+    return labels.reduce(function (most, label) {
+      var lines = 1, line = "";
+      String(label).split(/\s+/).forEach(function (word) {
+        var next = line ? line + " " + word : word;
+        if (line && measure.measureText(next).width > width) { lines += 1; line = word; } else { line = next; }
+      });
+      return Math.max(most, lines);
+    }, 1);
+  }
   function barOrLine(spec, rows) {
     var option = baseOption(spec), xi = col(spec, spec.x), xcol = column(spec, spec.x);
     var categories = unique(rows.map(function (r) { return r[xi]; }));
@@ -325,6 +340,10 @@
       axisLabel: { formatter: axisFormat(yFormat), hideOverlap: true }
     };
     if (spec.horizontal) { valueAxis.nameGap = 26; option.grid.bottom = 30; }
+    if (!spec.horizontal && !isTime && categoryAxis.axisLabel.rotate === 0) {
+      var lines = wrappedLines(categoryAxis.data, categoryAxis.axisLabel.width);
+      option.grid.bottom = 8 + 13 * (lines - 1);
+    }
     option.xAxis = spec.horizontal ? valueAxis : categoryAxis;
     option.yAxis = spec.horizontal ? categoryAxis : valueAxis;
     if (!spec.horizontal && !isTime) { option.xAxis.name = ""; }
