@@ -779,9 +779,9 @@
       root.querySelector(".thread-time").textContent = "Today " + spec.time;
       var facts = [
         ["Source", m.written_by ? m.written_by : m.generator === "template" ? "Template (fallback)" : m.generator ? "Language model (" + m.generator + ")" : "-"],
-        ["Length", missing(m.character_count) ? "-" : nf(0).format(m.character_count) + " characters"],
-        ["Encoding", m.sms_encoding || "-"],
-        ["Segments", missing(m.sms_parts) ? "-" : nf(0).format(m.sms_parts) + " SMS"],
+        ["Length", nf(0).format(m.preview_character_count) + " characters"],
+        ["Encoding", m.preview_sms_encoding],
+        ["Segments", nf(0).format(m.preview_sms_parts) + " SMS"],
         ["Preview name", real ? real + " (a customer in " + m.segment_name + ")" : name + " (" + spec.fallback_why + ")"]
       ];
       root.querySelector(".message-facts").innerHTML = facts.map(function (f) {

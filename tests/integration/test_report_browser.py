@@ -22,6 +22,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from marketing_engine import sms
 from marketing_engine.reports import render_site
 from marketing_engine.reports.formats import group_digits
 
@@ -798,8 +799,14 @@ def test_every_offered_message_choice_previews_its_message(browser, site, mart, 
                 before, _, after = row.message_text.partition("{first_name}")
                 assert shown.startswith(before.strip()) and shown.endswith(after.strip())
                 facts = demo.find_element(By.CLASS_NAME, "message-facts").text
-                assert f"{row.character_count} characters" in facts
-                assert row.sms_encoding in facts and f"{row.sms_parts} SMS" in facts
+                # the facts are the text in the phone's (name merged), not the mart's
+                # count of the template with its {first_name} token
+                assert f"{sms.length(shown)} characters" in facts, (facts, shown)
+                assert sms.encoding(shown) in facts and f"{sms.parts(shown)} SMS" in facts
+                if "{first_name}" in row.message_text and sms.length(shown) != int(
+                    row.character_count
+                ):
+                    assert f"{row.character_count} characters" not in facts
                 preview_row = previews[(event, offer, segment)]
                 source = browser.execute_script(
                     "return [...arguments[0].querySelectorAll('.message-facts div')]"

@@ -694,3 +694,28 @@ def test_a_cluster_card_says_its_share_is_of_buyers(site, tmp_path):
     html = render_site(db, reports, tmp_path / "out").read_text()
     assert "25.0% of buyers · 80.0% of revenue" in html
     assert "of customers" not in html
+
+
+def test_the_phone_facts_describe_the_previewed_text_not_the_token(site, tmp_path):
+    db, reports = site
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "create table marts.messages as select * from (values "
+            "('E1', 'Diwali', 'O1', '20% off', 'Champions', 'Hi {first_name}! Reply STOP'),"
+            "('E1', 'Diwali', 'O2', 'Free gift', 'Lost', 'We miss you {first_name}')) "
+            "as t(event_id, event_name, offer_id, offer_name, segment_name, message_text)"
+        )
+        con.execute(
+            "create table marts.people as select * from (values "
+            "('C1', 'Champions', 'Ravi')) as t(customer_id, segment_name, first_name)"
+        )
+    page(reports, "01_messages", PHONE)
+    html = render_site(db, reports, tmp_path / "out").read_text()
+    (phone,) = [b for b in blocks_of(html).values() if b["kind"] == "phone"]
+    facts = {
+        m["segment_name"]: (m["preview_character_count"], m["preview_sms_parts"])
+        for m in phone["messages"]
+    }
+    # "Hi Ravi! Reply STOP" is 19 characters; the token text would count 28 septets
+    # (12 characters, the braces two septets each); Lost has no name: the sample name.
+    assert facts == {"Champions": (19, 1), "Lost": (len("We miss you Priya"), 1)}

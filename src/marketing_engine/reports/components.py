@@ -13,6 +13,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
+from marketing_engine import sms
 from marketing_engine.reports import data as data_mod
 from marketing_engine.reports.formats import FORMAT_NAMES, FORMATS, FormatConfig, fmt_pct
 from marketing_engine.reports.labels import Column, describe, humanize
@@ -212,14 +213,24 @@ def phone_mockup(attrs: dict, ctx: RenderContext) -> str:
             "(MARKETING_ENGINE_PUBLISH_NAMES=1 keeps them)"
         )
     messages = data_mod.records(frame)
+    fallback = attrs.get("name", "Priya")
     for message in messages:
         for key in MESSAGE_COLUMNS:
             message[key] = "" if message[key] is None else str(message[key])
+        # The facts beside the phone describe the text in it: the mart's
+        # character_count counts the {first_name} token (braces are two septets
+        # each in GSM-7), not the name the preview merges.
+        shown = str(message["message_text"]).replace(
+            "{first_name}", names.get(message["segment_name"], fallback)
+        )
+        message["preview_character_count"] = sms.length(shown)
+        message["preview_sms_encoding"] = sms.encoding(shown)
+        message["preview_sms_parts"] = sms.parts(shown)
     spec = {
         "kind": "phone",
         "messages": messages,
         "names": names,
-        "fallback_name": attrs.get("name", "Priya"),
+        "fallback_name": fallback,
         "fallback_why": why,
         "sender": attrs.get("sender", "Marketing"),
         "time": attrs.get("time", "10:30"),
