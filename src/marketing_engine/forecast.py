@@ -12,7 +12,7 @@ forecasts 1..`horizon_months` ahead. The metric is the mean absolute error over
 every (origin, horizon) pair that all candidates forecast (seasonal naive needs
 12 months). The lowest wins; a tie (within 1e-9 relative) goes to the simpler
 model, in the order of MODELS. The rows' note says which model was chosen and
-why, with each candidate's error.
+why, with how many times larger each other candidate's error was.
 
 Prediction intervals come from the chosen model's own backtest errors at each
 horizon, not from a formula that assumes the model is right (the OLS interval
@@ -248,10 +248,6 @@ def choose_model(errors: pd.DataFrame) -> Choice | None:
     return Choice(model, {m: float(scores[m]) for m in MODELS if m in scores.index}, forecasts)
 
 
-def _money(value: float) -> str:
-    return f"{value:,.0f}"
-
-
 def _half_widths(errors: pd.Series, horizons: pd.Series, horizon: int) -> tuple[dict, list[str]]:
     """Half width per (level, horizon) from absolute errors; notes where they are thin."""
     notes = []
@@ -268,7 +264,7 @@ def _half_widths(errors: pd.Series, horizons: pd.Series, horizon: int) -> tuple[
     if thin:
         counts = ", ".join(f"{len(observed[h])} at {h} month(s) ahead" for h in sorted(thin))
         notes.append(
-            f"few backtest errors ({counts}): the widest interval is the largest error seen "
+            f"Few backtest errors ({counts}): the widest interval is the largest error seen "
             "and may be too narrow"
         )
     missing = [h for h in range(1, horizon + 1) if h not in observed]
@@ -279,9 +275,11 @@ def _half_widths(errors: pd.Series, horizons: pd.Series, horizon: int) -> tuple[
                 widest = max(widths[(level, k)] for k in observed)
                 widths[(level, h)] = widest * np.sqrt(h / last)
         notes.append(
-            f"no backtest errors {min(missing)}+ months ahead: their intervals widen the widest "
+            f"No backtest errors {min(missing)}+ months ahead: their intervals widen the widest "
             f"one by sqrt(months ahead / {last})"
         )
+    if not observed:
+        notes.append("No backtest errors at all: the interval is the forecast alone, not a range")
     return widths, notes
 
 
@@ -305,26 +303,28 @@ def forecast_series(history: pd.Series, settings: ForecastSettings) -> pd.DataFr
         errors = backtest_errors(history, horizon, 1, ("naive",))
         notes.insert(
             0,
-            f"only {len(history)} months of history, too few to backtest the models against "
+            f"Only {len(history)} months of history, too few to backtest the models against "
             f"each other (that needs more than {settings.backtest_min_train_months}): "
             f"{MODEL_LABELS[model]}, the simplest, is used; its interval comes from the "
             "month-to-month changes seen",
         )
     else:
         model = choice.model
+        best = choice.scores[model]
         others = ", ".join(
-            f"{MODEL_LABELS[m]} {_money(score)}" for m, score in choice.scores.items() if m != model
+            f"{MODEL_LABELS[m]} {score / best:.1f}x as much"
+            if best > 0
+            else f"{MODEL_LABELS[m]} more"
+            for m, score in choice.scores.items()
+            if m != model
         )
         why = (
-            f"{MODEL_LABELS[model]} chosen: lowest mean absolute error in the rolling-origin "
-            f"backtest ({choice.forecasts} forecasts 1-{horizon} months ahead): "
-            f"{_money(choice.scores[model])}" + (f" vs {others}" if others else "")
+            f"{MODEL_LABELS[model]} chosen: the lowest mean absolute error over "
+            f"{choice.forecasts} rolling-origin backtest forecasts 1-{horizon} months ahead"
+            + (f"; {others}" if others else "")
         )
         if model != "regression" and "regression" in choice.scores:
-            why += (
-                "; a baseline beat the regression in the backtest, so the regression's "
-                "figures are not published"
-            )
+            why += ". The regression lost, so its figures are not published"
         notes.insert(0, why)
     chosen = errors[errors["model"] == model]
     widths, interval_notes = _half_widths(chosen["error"], chosen["horizon_months"], horizon)
@@ -342,13 +342,12 @@ def forecast_series(history: pd.Series, settings: ForecastSettings) -> pd.DataFr
     cap = CAP_MULTIPLE * float(history.max())
     if (out[figures].to_numpy() > cap).any():
         notes.append(
-            f"figures above {CAP_MULTIPLE:g} x the highest month of history "
-            f"({_money(history.max())}) are capped at {_money(cap)}"
+            f"Figures above {CAP_MULTIPLE:g} x the highest month of history are capped there"
         )
         out[figures] = out[figures].clip(upper=cap)
     out["model"] = pd.Series([model] * len(out), dtype="string")
     out["model_label"] = pd.Series([MODEL_LABELS[model]] * len(out), dtype="string")
-    out["note"] = pd.Series(["; ".join(notes)] * len(out), dtype="string")
+    out["note"] = pd.Series([". ".join(notes)] * len(out), dtype="string")
     return out
 
 

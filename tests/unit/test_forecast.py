@@ -147,8 +147,14 @@ def test_on_a_random_walk_the_naive_forecast_is_published_with_its_own_error_int
     assert (out["model_label"] == "Naive (last month)").all()
     assert out["forecast"].tolist() == pytest.approx([walk[-1]] * 2)
     note = out.loc[0, "note"]
-    assert note.startswith("Naive (last month) chosen: lowest mean absolute error")
+    assert note.startswith("Naive (last month) chosen: the lowest mean absolute error")
     assert "Regression (trend and season)" in note and "not published" in note
+    # the seasonal naive's error relative to the naive's, recomputed over the same forecasts
+    pairs = [(end, h) for end in range(12, len(walk)) for h in (1, 2) if end + h <= len(walk)]
+    naive_mae = np.mean([abs(walk[end - 1] - walk[end + h - 1]) for end, h in pairs])
+    seasonal_mae = np.mean([abs(walk[end - 13 + h] - walk[end + h - 1]) for end, h in pairs])
+    assert f"Seasonal naive (same month last year) {seasonal_mae / naive_mae:.1f}x as much" in note
+    assert f"over {len(pairs)} rolling-origin backtest forecasts 1-2 months ahead" in note
     # the interval: naive errors recomputed by hand from origin 12 on
     for h in (1, 2):
         errors = [abs(walk[end + h - 1] - walk[end - 1]) for end in range(12, len(walk) - h + 1)]
@@ -207,7 +213,7 @@ def test_figures_above_the_cap_are_capped_and_the_note_says_so():
     out = forecast_series(monthly(values), ForecastSettings(horizon_months=3))
     assert out["model"].iloc[0] == "regression"
     assert out[FIGURES].to_numpy().max() == pytest.approx(CAP_MULTIPLE * values.max())
-    assert "capped at" in out.loc[0, "note"]
+    assert "capped there" in out.loc[0, "note"]
     assert_ordered(out)
 
 
@@ -228,7 +234,7 @@ def test_any_history_length_gives_ordered_bounded_deterministic_figures(months, 
     pd.testing.assert_frame_equal(out, forecast_series(history, settings))
     if months <= settings.backtest_min_train_months:
         assert (out["model"] == "naive").all()
-        assert out.loc[0, "note"].startswith(f"only {months} months of history")
+        assert out.loc[0, "note"].startswith(f"Only {months} months of history")
         assert backtest(history, settings).empty
 
 
@@ -237,7 +243,7 @@ def test_short_history_naive_interval_comes_from_month_to_month_changes():
     out = forecast_series(monthly(values), ForecastSettings())
     changes = [abs(b - a) for a, b in itertools.pairwise(values)]
     assert out.loc[0, "upper_95"] - out.loc[0, "forecast"] == pytest.approx(max(changes))
-    assert "few backtest errors" in out.loc[0, "note"]
+    assert "Few backtest errors" in out.loc[0, "note"]
 
 
 def test_every_series_of_forecast_by_segment_gets_its_own_model_and_label():
