@@ -386,21 +386,26 @@ def backtest(series: pd.Series, settings: ForecastSettings) -> pd.DataFrame:
     return table
 
 
-def forecast_by_segment(monthly: pd.DataFrame, settings: ForecastSettings) -> pd.DataFrame:
-    """Forecasts for the total and each segment; monthly has month_start, segment, revenue.
-
-    A series needs MIN_HISTORY_MONTHS months from its first revenue to be forecast.
-    """
+def series_by_segment(monthly: pd.DataFrame) -> dict[str, pd.Series]:
+    """The monthly series forecast: 'All customers' (the total) and each segment, every month
+    from the series' first revenue on (months without orders are 0)."""
     if monthly.empty:
-        return FORECAST_EMPTY.copy()
-    parts = []
+        return {}
     pivot = monthly.pivot_table(
         index="month_start", columns="segment", values="revenue", aggfunc="sum", fill_value=0.0
     )
     pivot = complete_months(pivot)
     series = {"All customers": pivot.sum(axis=1)} | {name: pivot[name] for name in pivot}
-    for segment, values in series.items():
-        values = values[values.cumsum() > 0]  # from the segment's first revenue
+    return {name: values[values.cumsum() > 0] for name, values in series.items()}
+
+
+def forecast_by_segment(monthly: pd.DataFrame, settings: ForecastSettings) -> pd.DataFrame:
+    """Forecasts for the total and each segment; monthly has month_start, segment, revenue.
+
+    A series needs MIN_HISTORY_MONTHS months from its first revenue to be forecast.
+    """
+    parts = []
+    for segment, values in series_by_segment(monthly).items():
         if len(values) < MIN_HISTORY_MONTHS:
             continue
         part = forecast_series(values, settings)

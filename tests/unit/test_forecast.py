@@ -18,6 +18,7 @@ from marketing_engine.forecast import (
     forecast_by_segment,
     forecast_series,
     regression_forecast,
+    series_by_segment,
 )
 
 FIGURES = ["forecast", "lower_80", "upper_80", "lower_95", "upper_95"]
@@ -271,3 +272,16 @@ def test_every_series_of_forecast_by_segment_gets_its_own_model_and_label():
     assert chosen["Walk"] == "naive"
     assert set(chosen.index) == {"All customers", "Trend", "Walk"}
     assert_ordered(out)
+
+
+def test_the_backtested_total_is_the_forecast_total_from_its_first_revenue():
+    rows = pd.DataFrame(
+        {
+            "month_start": pd.date_range("2022-01-01", periods=20, freq="MS"),
+            "segment": "A",
+            "revenue": [0.0, -5.0] + [100.0 + i for i in range(18)],
+        }
+    )
+    total = series_by_segment(rows)["All customers"]
+    assert total.index[0] == pd.Timestamp("2022-03-01") and len(total) == 18
+    assert series_by_segment(rows.iloc[:0]) == {}
