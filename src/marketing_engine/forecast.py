@@ -352,7 +352,11 @@ def forecast_series(history: pd.Series, settings: ForecastSettings) -> pd.DataFr
 
 
 def backtest(series: pd.Series, settings: ForecastSettings) -> pd.DataFrame:
-    """Rolling-origin MAE and MAPE for regression, naive and seasonal naive, per horizon."""
+    """Rolling-origin MAE and MAPE for regression, naive and seasonal naive, per horizon.
+
+    Months of negative net revenue count as 0, as in the forecast; `is_chosen` flags the
+    model forecast_series publishes for this series.
+    """
     series = series.sort_index().astype(float).clip(lower=0.0)
     frame = backtest_errors(series, settings.horizon_months, settings.backtest_min_train_months)
     if frame.empty:
