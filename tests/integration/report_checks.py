@@ -347,6 +347,8 @@ INDEPENDENT: dict[tuple[str, str], Callable[[duckdb.DuckDBPyConnection], object]
     ("rpt_sales_kpis", "next_month_forecast"): _named(FORECAST_NEXT, "forecast"),
     ("rpt_sales_kpis", "next_month_lower_95"): _named(FORECAST_NEXT, "lower_95"),
     ("rpt_sales_kpis", "next_month_upper_95"): _named(FORECAST_NEXT, "upper_95"),
+    ("rpt_sales_kpis", "forecast_model_label"): _named(FORECAST_NEXT, "model_label"),
+    ("rpt_sales_kpis", "forecast_note"): _named(FORECAST_NEXT, "note"),
     ("rpt_sales_kpis", "top_category"): _one(TOP_CATEGORY),
     ("rpt_sales_kpis", "top_category_revenue_share"): _one(TOP_CATEGORY, 1),
     ("rpt_sales_kpis", "top_channel"): _one(TOP_CHANNEL),

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from marketing_engine.forecast import MODEL_LABELS
 from tests.cluster_names import contradictions
 
 BUILDS = ["sample_build", "cdnow_build", "cdnow_shifted_build"]
@@ -60,6 +61,38 @@ def test_forecast_and_its_intervals_are_never_negative_and_the_backtest_runs(bui
     backtest = con.execute("select * from marts.forecast_backtest").df()
     assert set(backtest["model"]) == {"regression", "naive", "seasonal_naive"}
     assert backtest.groupby("horizon_months")["is_best"].sum().eq(1).all()
+
+
+def test_the_published_total_forecast_is_the_backtest_winner_and_stays_near_history(built):
+    # recomputed from fct_monthly_sales, without the forecasting code
+    con = _connect(built)
+    total = con.execute(
+        "select * from marts.sales_forecast where segment = 'All customers' order by month_start"
+    ).df()
+    revenue = (
+        con.execute(
+            "select cast(revenue as double) as revenue from marts.fct_monthly_sales "
+            "where not is_partial_month order by month_start"
+        )
+        .df()["revenue"]
+        .clip(lower=0)
+    )
+    model = total["model"].iloc[0]
+    assert (total["model"] == model).all()
+    assert (total["model_label"] == MODEL_LABELS[model]).all()
+    chosen = con.execute("select distinct model from marts.forecast_backtest where is_chosen")
+    assert [row[0] for row in chosen.fetchall()] == [model]
+    assert total["note"].iloc[0].startswith(f"{MODEL_LABELS[model]} chosen")
+    if model == "naive":
+        assert total["forecast"].tolist() == pytest.approx([revenue.iloc[-1]] * len(total))
+    elif model == "seasonal_naive":
+        expected = revenue.iloc[-12 : -12 + len(total)].tolist()
+        assert total["forecast"].tolist() == pytest.approx(expected)
+    else:
+        assert "not published" not in total["note"].iloc[0]
+    for segment, rows in con.execute("select * from marts.sales_forecast").df().groupby("segment"):
+        assert rows["model_label"].notna().all() and rows["note"].notna().all(), segment
+    assert total["upper_95"].max() <= 3 * revenue.max() * (1 + 1e-9)
 
 
 def test_without_coupons_or_demographics_those_measures_are_null(cdnow):

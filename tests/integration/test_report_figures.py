@@ -10,6 +10,7 @@ no link is dead.
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 import subprocess
@@ -318,6 +319,30 @@ def test_sales_page_says_when_there_is_no_backtest(sample_build, warehouse, tmp_
     html = (_render(short, tmp_path / "short_report") / "sales.html").read_text()
     assert "too little history to backtest" in " ".join(html.split())
     assert "beats both baselines" not in html
+
+
+def test_sales_page_names_the_published_forecast_model_and_says_when_there_is_none(
+    sample_build, warehouse, tmp_path
+):
+    label, note = warehouse.execute(
+        "select model_label, note from marts.sales_forecast "
+        "where segment = 'All customers' order by month_start limit 1"
+    ).fetchone()
+    full = " ".join((_render(sample_build, tmp_path / "full") / "sales.html").read_text().split())
+    assert f"<strong>{html.escape(label)}</strong> model." in full
+    assert html.escape(note.split(";")[0]) in full
+    assert "too little history to forecast" not in full
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    shutil.copy2(sample_build / "marketing.duckdb", empty / "marketing.duckdb")
+    with duckdb.connect(str(empty / "marketing.duckdb")) as con:
+        con.execute(
+            "update marts.rpt_sales_kpis set forecast_months = 0, next_month_forecast = null, "
+            "forecast_model_label = null, forecast_note = null"
+        )
+    page = (_render(empty, tmp_path / "empty_report") / "sales.html").read_text()
+    assert "There is too little history to forecast next month." in " ".join(page.split())
+    assert "None" not in page
 
 
 def test_a_malformed_currency_var_stops_the_build_naming_the_var(tmp_path):

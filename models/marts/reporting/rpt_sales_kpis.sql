@@ -1,8 +1,9 @@
 -- One row: the sales figures report pages show in sentences: next month's
 -- all-customer forecast with its 95% interval (the interval the chart
--- shades), the top category and channel, and the first backtest caveat of
--- the regression (NULL when it beats both baselines at every horizon, or
--- when there is no backtest: has_backtest false, too little history).
+-- shades), the model the backtest chose for it and why (its note), the top
+-- category and channel, and the first backtest caveat of the regression
+-- (NULL when it beats both baselines at every horizon, or when there is no
+-- backtest: has_backtest false, too little history).
 with forecast as (
     select * from {{ ref('sales_forecast') }}
     where segment = 'All customers'
@@ -58,6 +59,8 @@ final as (
     -- explicit types: the forecast models may return empty or all-NULL frames
     select
         cast(next_month.model as varchar) as forecast_model,
+        cast(next_month.model_label as varchar) as forecast_model_label,
+        cast(next_month.note as varchar) as forecast_note,
         cast(top_category.category as varchar) as top_category,
         cast(top_channel.channel as varchar) as top_channel,
         cast(caveat.note as varchar) as backtest_caveat_note,

@@ -1,4 +1,5 @@
-"""One row per forecast month and segment ('All customers' = total): forecast, 80%/95% intervals."""
+"""One row per forecast month and series ('All customers' = total): the backtest-chosen model's
+forecast with 80%/95% intervals from its backtest errors (marketing_engine.forecast)."""
 
 from marketing_engine.forecast import ForecastSettings, forecast_by_segment
 
