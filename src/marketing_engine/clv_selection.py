@@ -163,8 +163,10 @@ _COMPARE_CACHE = OneSlotCache()
 def compare(calibration: pd.DataFrame, settings: ClvSettings) -> Comparison:
     """Fit every model on the calibration period and score the holdout (module docstring).
 
-    Memoized: the comparison, calibration and prediction marts share one fit.
+    Memoized: the comparison, calibration and prediction marts share one fit, whatever
+    order DuckDB returned each one's rows in (the key is taken in customer_id order).
     """
+    calibration = calibration.sort_values("customer_id", kind="stable").reset_index(drop=True)
     return _COMPARE_CACHE.get_or_compute(
         calibration, settings, lambda: _compare(calibration, settings)
     )
