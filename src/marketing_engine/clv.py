@@ -543,21 +543,27 @@ HOLDOUT_COLUMNS = {
 
 
 def holdout_validation(
-    calibration: pd.DataFrame, settings: ClvSettings, model: str = "bg_nbd"
+    calibration: pd.DataFrame,
+    settings: ClvSettings,
+    model: str = "bg_nbd",
+    fit: Fit | None = None,
 ) -> pd.DataFrame:
     """Predicted vs actual holdout repeat purchases by calibration purchase count.
 
     calibration: the summary columns plus holdout_purchases and holdout_days.
     One row per calibration x (0..6, then '7+') and an 'all' row; MAE and
     correlation are per customer within the row. `model` is the counting model
-    fitted on the calibration period (the one clv_selection chose).
+    fitted on the calibration period (the one clv_selection chose); `fit` is that
+    model's calibration fit when the caller has it (clv_selection.compare made it:
+    then these figures are the comparison's own, and nothing is fitted again).
     """
     from marketing_engine.clv_selection import MODELS, predict
 
     counting = MODELS[model]
     x, t_x, T = in_units(calibration, settings.time_unit)
-    ux, ut_x, uT, weights, _ = distinct_triples(x, t_x, T)
-    fit = counting.fit(ux, ut_x, uT, weights)
+    if fit is None:
+        ux, ut_x, uT, weights, _ = distinct_triples(x, t_x, T)
+        fit = counting.fit(ux, ut_x, uT, weights)
     if fit.n_customers == 0:
         warnings.warn(
             f"CLV holdout validation is empty: {fit.message} in the calibration period.",
