@@ -161,7 +161,10 @@ def _hashed(keys: pd.Series, salts: dict[str, str]) -> tuple[dict[str, np.ndarra
     read as an unsigned integer and divided by 2^64 in double precision is the
     correctly rounded quotient, as in Python.
     """
-    frame = pd.DataFrame({"row": np.arange(len(keys)), "k": [f"{key}" for key in keys]})
+    if not len(keys):
+        return {name: np.zeros(0) for name in salts}, np.zeros(0, dtype=object)
+    text = pd.Series([f"{key}" for key in keys], dtype="str")
+    frame = pd.DataFrame({"row": np.arange(len(text)), "k": text})
     draws = ", ".join(
         f"cast(cast('0x' || left(sha256(${i + 1} || '|' || k), 16) as ubigint) as double)"
         f" / cast(18446744073709551616 as double) as d{i}"
