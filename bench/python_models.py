@@ -165,27 +165,32 @@ def main() -> int:
             # (cluster_assignments) see a first build, as in the baseline.
             dbt = _Dbt(con, relations, node, this=f'"bench_out"."{name}_previous"')
             profiler = cProfile.Profile() if args.profile else None
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             if profiler:
                 profiler.enable()
             frame = module.model(dbt, con)
-            computed = time.perf_counter()
+            computed, cpu_computed = time.perf_counter(), time.process_time()
             con.register("__bench_frame", frame)
             con.execute(f'create table bench_out."{name}" as select * from __bench_frame')
             con.unregister("__bench_frame")
-            written = time.perf_counter()
+            written, cpu_written = time.perf_counter(), time.process_time()
             if profiler:
                 profiler.disable()
                 profiler.dump_stats(str((args.out or scratch / "x").with_suffix(f".{name}.prof")))
             same, detail = _same(con, relations[name], f'bench_out."{name}"')
             results[name] = {
                 "model_seconds": round(computed - started, 3),
+                # CPU seconds of this process (every thread): what the model cost,
+                # whatever else the shared machine was running.
+                "model_cpu_seconds": round(cpu_computed - cpu_started, 3),
+                "write_cpu_seconds": round(cpu_written - cpu_computed, 3),
                 "write_seconds": round(written - computed, 3),
                 "equal_to_build": same,
                 "detail": detail,
             }
             print(
-                f"{name:28s} {computed - started:7.2f}s + write {written - computed:5.2f}s  "
+                f"{name:28s} {computed - started:7.2f}s (cpu {cpu_computed - cpu_started:6.2f}s)"
+                f" + write {written - computed:5.2f}s  "
                 f"{'same' if same else 'DIFFERENT'} ({detail})",
                 flush=True,
             )

@@ -130,6 +130,13 @@ def distinct_triples(x, t_x, T) -> tuple[np.ndarray, ...]:
     return unique[:, 0], unique[:, 1], unique[:, 2], counts, inverse
 
 
+def _weighted_sum(weights: np.ndarray, values: np.ndarray) -> float:
+    """sum(weights x values) by numpy's own summation, not BLAS: a multi-threaded BLAS
+    dot splits the sum by its thread count (the machine's cores, or a limit another
+    model set meanwhile), which moved the fits' last digits from run to run."""
+    return float(np.sum(weights * values))
+
+
 def fit_counting_model(
     name: str,
     log_likelihood,
@@ -167,15 +174,16 @@ def fit_counting_model(
 
     def negative_ll(log_params: np.ndarray) -> float:
         params = make_params(*(np.exp(log_params) * factors))
-        value = -float(np.dot(weights, log_likelihood(params, x, t_x, T))) / total_weight
+        value = -_weighted_sum(weights, log_likelihood(params, x, t_x, T)) / total_weight
         return value if math.isfinite(value) else 1e300
 
     def negative_ll_and_gradient(log_params: np.ndarray) -> tuple[float, np.ndarray]:
         natural = np.exp(log_params) * factors
         params = make_params(*natural)
-        value = -float(np.dot(weights, log_likelihood(params, x, t_x, T))) / total_weight
+        value = -_weighted_sum(weights, log_likelihood(params, x, t_x, T)) / total_weight
         # d/d log(theta) = theta d/d theta
-        slope = -(weights @ gradient(params, x, t_x, T)) * natural / total_weight
+        slope = -(weights[:, None] * gradient(params, x, t_x, T)).sum(axis=0)
+        slope = slope * natural / total_weight
         if not (math.isfinite(value) and np.all(np.isfinite(slope))):
             return 1e300, np.zeros(len(scaled))
         return value, slope
@@ -188,7 +196,7 @@ def fit_counting_model(
     else:
         result = _minimize(negative_ll_and_gradient, begin, jac=True)
     params = make_params(*(float(v) for v in np.exp(result.x) * factors))
-    total = float(np.dot(weights, log_likelihood(params, x, t_x, T)))
+    total = _weighted_sum(weights, log_likelihood(params, x, t_x, T))
     message = str(result.message)
     if not np.any(x > 0):
         message = f"no repeat purchases: {name} is not identifiable"
