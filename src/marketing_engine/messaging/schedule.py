@@ -8,8 +8,6 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
-import duckdb
-import numpy as np
 import pandas as pd
 
 from marketing_engine import sms
@@ -33,26 +31,6 @@ class ScheduleSettings(FromConfig):
             raise ValueError("send window must lie within quiet hours 08:00-21:00")
 
 
-def minute_digest(customer_id: object) -> int:
-    """The first 8 hex digits of sha256(customer id) as an integer (the reference)."""
-    return int(hashlib.sha256(str(customer_id).encode()).hexdigest()[:8], 16)
-
-
-def minute_digests(customer_ids: pd.Series) -> np.ndarray:
-    """minute_digest of every id, by DuckDB's vectorised sha256 (the same digests)."""
-    if not len(customer_ids):
-        return np.zeros(0, dtype="int64")
-    keys = pd.Series([str(c) for c in customer_ids], dtype="str")
-    frame = pd.DataFrame({"row": np.arange(len(keys)), "k": keys})
-    with duckdb.connect() as con:
-        con.register("ids", frame)
-        hashed = con.execute(
-            "select cast(cast('0x' || left(sha256(k), 8) as ubigint) as bigint) as digest "
-            "from ids order by row"
-        ).df()
-    return hashed["digest"].to_numpy(dtype="int64")
-
-
 def schedule(
     customers: pd.DataFrame, as_of: pd.Timestamp, settings: ScheduleSettings
 ) -> pd.DataFrame:
@@ -66,7 +44,14 @@ def schedule(
         lower=as_of.normalize() + pd.Timedelta(days=1)
     )
     window = (settings.window_end_hour - settings.window_start_hour) * 60
-    digest = pd.Series(minute_digests(customers["customer_id"]), index=customers.index)
+    digest = pd.Series(
+        [
+            int(hashlib.sha256(str(cid).encode()).hexdigest()[:8], 16)
+            for cid in customers["customer_id"]
+        ],
+        index=customers.index,
+        dtype="int64",
+    )
     local = day + pd.to_timedelta(settings.window_start_hour * 60 + digest % window, unit="m")
     utc = pd.Series(pd.NaT, index=customers.index, dtype="datetime64[us]")
     for zone, index in customers.groupby("timezone").groups.items():
