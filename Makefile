@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d'
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup lock run test lint format bench bench-clv sample clean
+.PHONY: setup lock run test lint format bench bench-clv bench-python sample clean
 
 setup: $(STAMP)  ## Create .venv and install the package with its locked deps
 
@@ -53,6 +53,9 @@ bench: setup  ## Time every stage at 10k and 100k customers (BENCH_SCALES=10000,
 
 bench-clv: setup  ## CLV stage at 1M customers, before vs after fitting on distinct triples
 	$(BIN)/python bench/clv_stage.py
+
+bench-python: setup  ## Each Python model timed and checked on a built warehouse (WORK=dir of a bench build)
+	$(BIN)/python bench/python_models.py --build-db $(WORK)/build.duckdb --target $(WORK)/target
 
 sample: setup  ## Regenerate the embedded sample in seeds/sample
 	$(BIN)/marketing-engine generate-data --out seeds/sample --prefix raw_ --format csv

@@ -31,8 +31,10 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import DBSCAN, AgglomerativeClustering, KMeans
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
+from sklearn.metrics.pairwise import pairwise_distances_chunked
 from sklearn.neighbors import KDTree, NearestNeighbors
+from threadpoolctl import threadpool_limits
 
 from marketing_engine.memo import OneSlotCache
 from marketing_engine.settings import FromConfig
@@ -59,6 +61,9 @@ class ClusteringConfig(FromConfig):
     dbscan_min_samples: int = 10
     match_tolerance: float = 1.0
     random_state: int = 42
+    # Native (BLAS / OpenMP) threads the fits use. dbt already runs a model on each
+    # core; two-thread BLAS on a busy machine spins and ran the silhouettes 6x slower.
+    native_threads: int = 1
 
     def __post_init__(self) -> None:
         if self.primary_algorithm not in ALGORITHMS:
@@ -77,6 +82,8 @@ class ClusteringConfig(FromConfig):
         ):
             if getattr(self, name) < 2:
                 raise ValueError(f"{name} must be at least 2, got {getattr(self, name)}")
+        if self.native_threads < 1:
+            raise ValueError(f"native_threads must be at least 1, got {self.native_threads}")
 
 
 @dataclass
@@ -253,17 +260,15 @@ def fit_kmeans(x: np.ndarray, config: ClusteringConfig) -> tuple[AlgorithmFit, p
             f"k tried up to {ks.stop - 1}, not {config.k_max}: only {len(sample)} customers "
             f"with {n_distinct} distinct feature values"
         )
-    rows, models = [], {}
-    for k in ks:
-        model = KMeans(n_clusters=k, n_init=4, random_state=config.random_state).fit(sample)
-        models[k] = model
-        rows.append(
-            {
-                "k": k,
-                "inertia": float(model.inertia_),
-                "silhouette": _silhouette(sample, model.labels_, config),
-            }
-        )
+    models = {
+        k: KMeans(n_clusters=k, n_init=4, random_state=config.random_state).fit(sample) for k in ks
+    }
+    # Every k's silhouette from one pass over the sampled points' distances.
+    silhouettes = _silhouettes(sample, [model.labels_ for model in models.values()], config)
+    rows = [
+        {"k": k, "inertia": float(model.inertia_), "silhouette": silhouette}
+        for (k, model), silhouette in zip(models.items(), silhouettes, strict=True)
+    ]
     sweep = pd.DataFrame(rows).astype(SWEEP_COLUMNS)
     sweep["is_elbow"] = False
     sweep.loc[knee_index(sweep["inertia"].to_numpy()), "is_elbow"] = True
@@ -326,13 +331,85 @@ def fit_hierarchical(x: np.ndarray, n_clusters: int, config: ClusteringConfig) -
 
 
 def _silhouette(x: np.ndarray, labels: np.ndarray, config: ClusteringConfig) -> float | None:
-    keep = labels != NOISE
-    if len(np.unique(labels[keep])) < 2:
-        return None
-    size = min(config.silhouette_sample_size, int(keep.sum()))
-    return float(
-        silhouette_score(x[keep], labels[keep], sample_size=size, random_state=config.random_state)
-    )
+    """Mean silhouette of the non-noise points (sampled), None with fewer than 2 clusters."""
+    return _silhouettes(x, [labels], config)[0]
+
+
+def _silhouettes(
+    x: np.ndarray, label_sets: list[np.ndarray], config: ClusteringConfig
+) -> list[float | None]:
+    """`_silhouette(x, labels, config)` for each labels of one set of points.
+
+    Each value is sklearn's silhouette_score(x[keep], labels[keep], sample_size,
+    random_state), keep = not noise, computed the same way (same sample, same
+    distance chunks; the sums in another order, so equal to about 1e-12), but
+    label sets with the same noise rows share one computation of the sampled
+    points' distances: the k sweep's six silhouettes cost about one.
+    """
+    results: list[float | None] = [None] * len(label_sets)
+    groups: dict[bytes, list[int]] = {}
+    for position, labels in enumerate(label_sets):
+        keep = labels != NOISE
+        if len(np.unique(labels[keep])) >= 2:
+            groups.setdefault(keep.tobytes(), []).append(position)
+    for positions in groups.values():
+        keep = label_sets[positions[0]] != NOISE
+        kept = x[keep]
+        size = min(config.silhouette_sample_size, len(kept))
+        # silhouette_score's sample: RandomState(random_state).permutation(n)[:size]
+        index = np.random.RandomState(config.random_state).permutation(len(kept))[:size]
+        values = _sampled_silhouettes(kept[index], [label_sets[p][keep][index] for p in positions])
+        for position, value in zip(positions, values, strict=True):
+            results[position] = value
+    return results
+
+
+def _sampled_silhouettes(points: np.ndarray, label_sets: list[np.ndarray]) -> list[float]:
+    """Mean silhouette of `points` under each labels (sklearn's silhouette_samples, shared).
+
+    Distances come from sklearn's pairwise_distances_chunked, as in
+    silhouette_samples; each point's distance sums per cluster, for every label
+    set at once, are one matrix product with the sets' one-hot columns (sklearn
+    adds them with a per-row loop: the same sums to about 1e-12, in another order).
+    """
+    encoded, onehots = [], []
+    for labels in label_sets:
+        classes, codes = np.unique(labels, return_inverse=True)
+        if not 2 <= len(classes) <= len(points) - 1:
+            raise ValueError(
+                f"Number of labels is {len(classes)}. "
+                "Valid values are 2 to n_samples - 1 (inclusive)"
+            )
+        encoded.append((codes, np.bincount(codes)))
+        onehots.append(np.eye(len(classes))[codes])
+    onehot = np.hstack(onehots)
+    edges = np.cumsum([0, *(len(freqs) for _, freqs in encoded)])
+    intra: list[list[np.ndarray]] = [[] for _ in encoded]
+    inter: list[list[np.ndarray]] = [[] for _ in encoded]
+    start = 0
+    # 64 MB chunks (sklearn: 1 GB): the same distances, without touching a fresh
+    # 800 MB matrix per pass.
+    for chunk in pairwise_distances_chunked(points, metric="euclidean", working_memory=64):
+        rows = chunk.shape[0]
+        all_sums = chunk @ onehot
+        for number, (codes, freqs) in enumerate(encoded):
+            sums = all_sums[:, edges[number] : edges[number + 1]].copy()
+            own = (np.arange(rows), codes[start : start + rows])
+            intra[number].append(sums[own])
+            sums[own] = np.inf
+            sums /= freqs
+            inter[number].append(sums.min(axis=1))
+        start += rows
+    means = []
+    for number, (codes, freqs) in enumerate(encoded):
+        a = np.concatenate(intra[number])
+        b = np.concatenate(inter[number])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a /= (freqs - 1).take(codes, mode="clip")
+            values = b - a
+            values /= np.maximum(a, b)
+        means.append(float(np.mean(np.nan_to_num(values))))
+    return means
 
 
 ASSIGNED_BY = {
@@ -561,6 +638,11 @@ def fit_all(frame: pd.DataFrame, config: ClusteringConfig) -> ClusteringResult:
 
 
 def _fit(frame: pd.DataFrame, config: ClusteringConfig) -> ClusteringResult:
+    with threadpool_limits(limits=config.native_threads):
+        return _fit_all_algorithms(frame, config)
+
+
+def _fit_all_algorithms(frame: pd.DataFrame, config: ClusteringConfig) -> ClusteringResult:
     x = prepare_features(frame, config)
     kmeans, sweep = fit_kmeans(x, config)
     if kmeans.parameters.get("fallback"):
@@ -574,6 +656,15 @@ def _fit(frame: pd.DataFrame, config: ClusteringConfig) -> ClusteringResult:
             "dbscan": fit_dbscan(x, config),
             "hierarchical": fit_hierarchical(x, kmeans.parameters["k"], config),
         }
+    # The evaluation's silhouettes on the fit sample, computed together: fits with
+    # the same noise rows (kmeans when its sample partition moved, hierarchical)
+    # share the sampled distances.
+    sample = fit_sample(len(x), config)
+    pending = [fit for fit in fits.values() if fit.sample_silhouette is None]
+    for fit, value in zip(
+        pending, _silhouettes(x[sample], [f.labels[sample] for f in pending], config), strict=True
+    ):
+        fit.sample_silhouette = value
     rows = [evaluate(fit, x, config) for fit in fits.values()]
     evaluation = pd.DataFrame(rows)
     evaluation["is_primary"] = evaluation["algorithm"] == config.primary_algorithm

@@ -130,6 +130,13 @@ def distinct_triples(x, t_x, T) -> tuple[np.ndarray, ...]:
     return unique[:, 0], unique[:, 1], unique[:, 2], counts, inverse
 
 
+def _weighted_sum(weights: np.ndarray, values: np.ndarray) -> float:
+    """sum(weights x values) by numpy's own summation, not BLAS: a multi-threaded BLAS
+    dot splits the sum by its thread count (the machine's cores, or a limit another
+    model set meanwhile), which moved the fits' last digits from run to run."""
+    return float(np.sum(weights * values))
+
+
 def fit_counting_model(
     name: str,
     log_likelihood,
@@ -167,15 +174,16 @@ def fit_counting_model(
 
     def negative_ll(log_params: np.ndarray) -> float:
         params = make_params(*(np.exp(log_params) * factors))
-        value = -float(np.dot(weights, log_likelihood(params, x, t_x, T))) / total_weight
+        value = -_weighted_sum(weights, log_likelihood(params, x, t_x, T)) / total_weight
         return value if math.isfinite(value) else 1e300
 
     def negative_ll_and_gradient(log_params: np.ndarray) -> tuple[float, np.ndarray]:
         natural = np.exp(log_params) * factors
         params = make_params(*natural)
-        value = -float(np.dot(weights, log_likelihood(params, x, t_x, T))) / total_weight
+        value = -_weighted_sum(weights, log_likelihood(params, x, t_x, T)) / total_weight
         # d/d log(theta) = theta d/d theta
-        slope = -(weights @ gradient(params, x, t_x, T)) * natural / total_weight
+        slope = -(weights[:, None] * gradient(params, x, t_x, T)).sum(axis=0)
+        slope = slope * natural / total_weight
         if not (math.isfinite(value) and np.all(np.isfinite(slope))):
             return 1e300, np.zeros(len(scaled))
         return value, slope
@@ -188,7 +196,7 @@ def fit_counting_model(
     else:
         result = _minimize(negative_ll_and_gradient, begin, jac=True)
     params = make_params(*(float(v) for v in np.exp(result.x) * factors))
-    total = float(np.dot(weights, log_likelihood(params, x, t_x, T)))
+    total = _weighted_sum(weights, log_likelihood(params, x, t_x, T))
     message = str(result.message)
     if not np.any(x > 0):
         message = f"no repeat purchases: {name} is not identifiable"
@@ -543,21 +551,27 @@ HOLDOUT_COLUMNS = {
 
 
 def holdout_validation(
-    calibration: pd.DataFrame, settings: ClvSettings, model: str = "bg_nbd"
+    calibration: pd.DataFrame,
+    settings: ClvSettings,
+    model: str = "bg_nbd",
+    fit: Fit | None = None,
 ) -> pd.DataFrame:
     """Predicted vs actual holdout repeat purchases by calibration purchase count.
 
     calibration: the summary columns plus holdout_purchases and holdout_days.
     One row per calibration x (0..6, then '7+') and an 'all' row; MAE and
     correlation are per customer within the row. `model` is the counting model
-    fitted on the calibration period (the one clv_selection chose).
+    fitted on the calibration period (the one clv_selection chose); `fit` is that
+    model's calibration fit when the caller has it (clv_selection.compare made it:
+    then these figures are the comparison's own, and nothing is fitted again).
     """
     from marketing_engine.clv_selection import MODELS, predict
 
     counting = MODELS[model]
     x, t_x, T = in_units(calibration, settings.time_unit)
-    ux, ut_x, uT, weights, _ = distinct_triples(x, t_x, T)
-    fit = counting.fit(ux, ut_x, uT, weights)
+    if fit is None:
+        ux, ut_x, uT, weights, _ = distinct_triples(x, t_x, T)
+        fit = counting.fit(ux, ut_x, uT, weights)
     if fit.n_customers == 0:
         warnings.warn(
             f"CLV holdout validation is empty: {fit.message} in the calibration period.",

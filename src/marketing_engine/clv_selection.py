@@ -19,7 +19,7 @@ BTYD literature plots them. Predictions are computed once per distinct
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 import pandas as pd
@@ -155,6 +155,8 @@ class Comparison:
     calibration: pd.DataFrame  # model x grouping x group
     predictions: pd.DataFrame  # chosen model, one row per calibration customer
     chosen: str
+    # Every model's calibration-period fit, for clv_holdout_validation to reuse.
+    fits: dict[str, Fit] = field(default_factory=dict)
 
 
 _COMPARE_CACHE = OneSlotCache()
@@ -163,8 +165,10 @@ _COMPARE_CACHE = OneSlotCache()
 def compare(calibration: pd.DataFrame, settings: ClvSettings) -> Comparison:
     """Fit every model on the calibration period and score the holdout (module docstring).
 
-    Memoized: the comparison, calibration and prediction marts share one fit.
+    Memoized: the comparison, calibration and prediction marts share one fit, whatever
+    order DuckDB returned each one's rows in (the key is taken in customer_id order).
     """
+    calibration = calibration.sort_values("customer_id", kind="stable").reset_index(drop=True)
     return _COMPARE_CACHE.get_or_compute(
         calibration, settings, lambda: _compare(calibration, settings)
     )
@@ -252,7 +256,9 @@ def _compare(calibration: pd.DataFrame, settings: ClvSettings) -> Comparison:
         )
     else:
         predictions = pd.DataFrame()
-    return Comparison(table, calibration_table, _typed(predictions, PREDICTION_TYPES), chosen)
+    return Comparison(
+        table, calibration_table, _typed(predictions, PREDICTION_TYPES), chosen, dict(fits)
+    )
 
 
 def _warm_start(name: str, fits: dict[str, Fit]) -> tuple[float, ...] | None:

@@ -105,11 +105,66 @@ def insights(row: pd.Series, overall: pd.Series) -> list[str]:
     return sentences
 
 
+CUSTOMER_COLUMNS = [
+    "customer_id",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "orders_per_month",
+    "discounted_revenue_share",
+    "gender",
+    "age_years",
+    "num_kids",
+    "income_band",
+    "city_name",
+    "is_churn_risk",
+]
+
+
+def cluster_category_revenue(
+    assigned: pd.DataFrame, category_revenue: pd.DataFrame
+) -> pd.DataFrame:
+    """Revenue per algorithm, cluster and category from per-customer category revenue.
+
+    assigned: customer_id, algorithm, cluster_id; category_revenue: customer_id,
+    category, revenue. The build computes the same in DuckDB
+    (cluster_category_revenue_in_duckdb); this is the reference the tests hold it to.
+    """
+    joined = assigned[["customer_id", "algorithm", "cluster_id"]].merge(
+        category_revenue, on="customer_id", how="inner"
+    )
+    return (
+        joined.groupby(["algorithm", "cluster_id", "category"], sort=True)["revenue"]
+        .sum()
+        .reset_index()
+    )
+
+
+def cluster_category_revenue_in_duckdb(order_lines, assigned):
+    """cluster_category_revenue computed by DuckDB from relations (what the model runs).
+
+    order_lines: a relation with customer_id, category, net_amount (fct_order_lines);
+    assigned: a relation with customer_id, algorithm, cluster_id. Per-customer sums
+    are exact DECIMAL sums cast to double, as the per-customer input of the reference.
+    """
+    return (
+        order_lines.aggregate(
+            "customer_id, category, sum(net_amount)::double as revenue", "customer_id, category"
+        )
+        .join(assigned.project("customer_id, algorithm, cluster_id"), "customer_id")
+        .aggregate(
+            "algorithm, cluster_id, category, sum(revenue) as revenue",
+            "algorithm, cluster_id, category",
+        )
+        .df()
+    )
+
+
 def profile_clusters(
     assigned: pd.DataFrame,
     customers: pd.DataFrame,
     features: pd.DataFrame,
-    category_revenue: pd.DataFrame,
+    cluster_categories: pd.DataFrame,
 ) -> pd.DataFrame:
     """One row per algorithm and cluster.
 
@@ -122,9 +177,10 @@ def profile_clusters(
     A measure that cannot be computed is None, never 0: coupon burn rate without
     claims, female share without any known gender, share with kids without any
     known num_kids.
-    category_revenue: customer_id, category, revenue.
+    cluster_categories: algorithm, cluster_id, category, revenue (the revenue of
+    the cluster's customers per category: cluster_category_revenue).
     """
-    customers = customers.drop(columns=["cluster_id", "cluster_name"], errors="ignore")
+    customers = customers[CUSTOMER_COLUMNS]
     base = customers.merge(
         features[["customer_id", "coupon_claims", "coupon_burns"]], on="customer_id", how="inner"
     )
@@ -148,13 +204,20 @@ def profile_clusters(
     )
     total_revenue = base["monetary"].sum()
     rows = []
+    by_cluster = {
+        key: part.set_index("category")["revenue"]
+        for key, part in cluster_categories.groupby(["algorithm", "cluster_id"], sort=False)
+    }
+    empty = pd.Series(dtype=float)
     for algorithm, members in assigned.groupby("algorithm", sort=True):
         joined = members.merge(base, on="customer_id", how="inner")
-        categories = members.merge(category_revenue, on="customer_id", how="inner")
         total = len(joined)
         for cluster_id, group in joined.groupby("cluster_id", sort=True):
-            cats = categories[categories["cluster_id"] == cluster_id]
-            by_category = cats.groupby("category")["revenue"].sum().sort_values(ascending=False)
+            by_category = (
+                by_cluster.get((algorithm, cluster_id), empty)
+                .sort_index()
+                .sort_values(ascending=False)
+            )
             share = by_category / by_category.sum() if by_category.sum() else by_category
             row = {
                 "algorithm": algorithm,

@@ -147,3 +147,19 @@ def test_results_keep_ab_winner_text_when_no_test_is_significant():
     table = results(outcomes, pd.Series({"O1": 10.0}), CampaignSettings.from_mapping({}))
     assert table["ab_winner"].isna().all()
     assert table["ab_winner"].dtype == "string"
+
+
+def test_vectorised_draws_equal_the_one_key_at_a_time_definition():
+    """_hashed (DuckDB's sha256 over many keys) gives exactly _uniform's numbers and
+    hashlib's digests, for ASCII and non-ASCII keys and keys that look like numbers."""
+    import hashlib
+
+    from marketing_engine.campaigns import _hashed, _uniform
+
+    keys = pd.Series(["C1|EVT1-OFR1", "Ünïcode|日本-€", "", "0|1", "x" * 300] * 3)
+    keys = keys + pd.Series([str(i) for i in range(len(keys))])
+    salts = {"open": "42|open", "value": "42|value"}
+    draws, digests = _hashed(keys, salts)
+    for name, salt in salts.items():
+        assert np.array_equal(draws[name], _uniform(keys, salt))
+    assert list(digests) == [hashlib.sha256(k.encode()).hexdigest()[:16] for k in keys]

@@ -414,3 +414,26 @@ def test_the_kmeans_silhouette_is_sklearns_on_the_fit_sample():
     )
     shown = evaluation_table(frame, cfg).set_index("algorithm").loc["kmeans", "silhouette"]
     assert shown == pytest.approx(expected, rel=1e-12)
+
+
+def test_shared_silhouettes_equal_sklearns_one_at_a_time():
+    """_silhouettes computes several label sets' silhouettes from one pass over the
+    sampled distances: each equals sklearn's silhouette_score on the non-noise points
+    with the same sample (and None below two clusters)."""
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(3000, 4))
+    cfg = config(silhouette_sample_size=800)
+    label_sets = [
+        rng.integers(0, 3, 3000),
+        rng.integers(0, 6, 3000),
+        np.where(rng.random(3000) < 0.2, -1, rng.integers(0, 4, 3000)),  # with noise
+        np.where(rng.random(3000) < 0.2, -1, rng.integers(0, 2, 3000)),  # other noise rows
+        np.zeros(3000, dtype=int),  # one cluster: no silhouette
+    ]
+    shared = clustering._silhouettes(x, label_sets, cfg)
+    for labels, value in zip(label_sets[:4], shared, strict=False):
+        keep = labels != -1
+        size = min(800, int(keep.sum()))
+        expected = silhouette_score(x[keep], labels[keep], sample_size=size, random_state=42)
+        assert value == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    assert shared[4] is None

@@ -247,3 +247,22 @@ def test_purchases_if_alive_at_a_equal_to_one_is_the_limit_not_zero():
         near_one = function(make(0.5, 5.0, 1.0 + 1e-6, 2.5), 10.0, 3.0, 20.0)
         assert at_one == pytest.approx(near_one, rel=1e-4)
         assert near_one > 0.5
+
+
+def test_fits_do_not_depend_on_the_blas_thread_count():
+    """dbt runs models on several threads and the clustering limits BLAS threads
+    process-wide while it fits: a CLV fit must give the same numbers either way."""
+    from threadpoolctl import threadpool_limits
+
+    from marketing_engine.clv import fit_bgnbd
+
+    rng = np.random.default_rng(2)
+    n = 60_000  # past the size where a BLAS dot splits its work between threads
+    T = rng.integers(10, 400, n).astype(float)
+    t_x = np.floor(T * rng.random(n))
+    x = np.where(t_x > 0, rng.integers(1, 30, n), 0).astype(float)
+    with threadpool_limits(limits=1):
+        one = fit_bgnbd(x, t_x, T)
+    with threadpool_limits(limits=2):
+        two = fit_bgnbd(x, t_x, T)
+    assert one.params == two.params and one.log_likelihood == two.log_likelihood

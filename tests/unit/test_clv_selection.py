@@ -151,3 +151,18 @@ def test_chosen_model_and_start_read_the_comparison_mart(comparison):
     names = list(MODELS[comparison.chosen].params.__dataclass_fields__)
     assert start == tuple(row[n] for n in names)
     assert chosen_model(table.head(0)) == "bg_nbd"
+
+
+def test_holdout_validation_reuses_the_comparison_fit_and_agrees_with_it(comparison):
+    """clv_holdout_validation publishes the chosen model's calibration fit that
+    clv_model_comparison made: its 'all' row is the comparison's mean prediction."""
+    from marketing_engine.clv import holdout_validation
+
+    calibration = _calibration()
+    chosen = comparison.chosen
+    table = holdout_validation(calibration, ClvSettings(), chosen, comparison.fits[chosen])
+    overall = table.set_index("calibration_purchases").loc["all"]
+    row = comparison.table.set_index("model").loc[chosen]
+    assert overall["mean_predicted"] == pytest.approx(row["mean_predicted"], rel=1e-12)
+    assert overall["mae"] == pytest.approx(row["holdout_mae"], rel=1e-12)
+    assert overall["customers"] == len(calibration)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
-from marketing_engine.profiles import profile_clusters
+from marketing_engine.profiles import (
+    cluster_category_revenue,
+    cluster_category_revenue_in_duckdb,
+    profile_clusters,
+)
 
 
 @pytest.fixture
@@ -50,7 +56,7 @@ def inputs():
             "revenue": [30000.0, 10000.0, 60000.0, 1000.0, 3000.0],
         }
     )
-    return assigned, customers, features, category_revenue
+    return assigned, customers, features, cluster_category_revenue(assigned, category_revenue)
 
 
 def test_profile_numbers(inputs):
@@ -83,13 +89,55 @@ def test_burn_rate_is_burnt_claims_over_claims(inputs):
 
 
 def test_measures_without_data_are_null_not_zero(inputs):
-    assigned, customers, features, category_revenue = inputs
+    assigned, customers, features, cluster_categories = inputs
     features = features.assign(coupon_claims=0, coupon_burns=0)  # no coupons file
     # Optional columns absent: dim_customers shows gender and city as 'Unknown'.
     customers = customers.assign(gender="Unknown", num_kids=None, city_name="Unknown")
-    profiles = profile_clusters(assigned, customers, features, category_revenue)
+    profiles = profile_clusters(assigned, customers, features, cluster_categories)
     assert profiles["coupon_burn_rate"].isna().all()
     assert profiles["female_share"].isna().all()
     assert profiles["share_with_kids"].isna().all()
     assert profiles["top_city"].isna().all()
     assert not profiles["insights"].str.contains("coupon").any()
+
+
+def test_duckdb_category_revenue_equals_the_pandas_reference():
+    """The model sums category revenue per cluster in DuckDB from order lines; it must
+    equal the pandas reference over per-customer category revenue (a customer with no
+    lines, a category only one cluster buys, two algorithms, the noise cluster)."""
+    rng = np.random.default_rng(3)
+    customers = [f"C{i:03d}" for i in range(60)]
+    lines = pd.DataFrame(
+        {
+            "customer_id": rng.choice(customers[:55], 400),
+            "category": rng.choice(["Sarees", "Beauty", "Grocery", "Toys"], 400),
+            "net_amount": rng.integers(100, 500_000, 400) / 100,
+        }
+    )
+    assigned = pd.concat(
+        [
+            pd.DataFrame(
+                {"customer_id": customers, "algorithm": name, "cluster_id": rng.integers(-1, 3, 60)}
+            )
+            for name in ("kmeans", "dbscan")
+        ],
+        ignore_index=True,
+    )
+    con = duckdb.connect()
+    order_lines = con.from_df(lines).project(
+        "customer_id, category, net_amount::decimal(18, 2) as net_amount"
+    )
+    in_duckdb = cluster_category_revenue_in_duckdb(order_lines, con.from_df(assigned))
+    per_customer = (
+        lines.groupby(["customer_id", "category"])["net_amount"]
+        .sum()
+        .rename("revenue")
+        .reset_index()
+    )
+    reference = cluster_category_revenue(assigned, per_customer)
+    keys = ["algorithm", "cluster_id", "category"]
+    got = in_duckdb.sort_values(keys).reset_index(drop=True)
+    want = reference.sort_values(keys).reset_index(drop=True)
+    assert len(got) == len(want) > 10
+    assert got[keys].astype(str).equals(want[keys].astype(str))
+    np.testing.assert_allclose(got["revenue"], want["revenue"], rtol=1e-12)

@@ -8,5 +8,6 @@ def model(dbt, session):
     config = ClusteringConfig.from_mapping(dbt.config.get("clustering"))
     features = dbt.ref("int_customer_features").df()
     # Built after the assignments, so the in-process fit they made is reused.
-    assigned = dbt.ref("cluster_assignments").df()
+    # Only what the evaluation counts (clustered customers per algorithm).
+    assigned = dbt.ref("cluster_assignments").project("algorithm, is_noise").df()
     return evaluation_table(features, config, assigned)
