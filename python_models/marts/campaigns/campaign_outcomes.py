@@ -25,7 +25,13 @@ def model(dbt, session):
         text = ["send_id", "campaign_id", "customer_id", "offer_id", "segment_name", "variant"]
         observed[text] = observed[text].astype("string")
         return observed[OUTCOME_COLUMNS]
-    messages = dbt.ref("customer_messages").df()
+    # Only what the simulation reads: the message text is not needed, and at a million
+    # customers pulling it into pandas cost gigabytes of memory.
+    messages = (
+        dbt.ref("customer_messages")
+        .project("customer_id, segment_name, pairing_id, event_id, offer_id, scheduled_at_utc")
+        .df()
+    )
     predictions = (
         dbt.ref("customer_lifetime_value")
         .project(
