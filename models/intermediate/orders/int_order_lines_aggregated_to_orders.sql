@@ -41,7 +41,7 @@ aggregated as (
         -- or a product without unit_cost, is not a 100% margin.
         case
             when count(cost_amount) = count(*)
-                then sum(net_amount - cost_amount)
+                then sum(net_amount) - sum(cost_amount)
         end as gross_margin,
         bool_or(is_discounted) as is_discounted,
         bool_or(is_return) as has_return,
