@@ -84,16 +84,16 @@ customer_orders as (
         last_line_at
     from {{ this }}
     where
-        customer_id in (select affected_customers.customer_id
-            from affected_customers)
+        customer_id in (
+            select affected_customers.customer_id from affected_customers
+        )
         and order_id not in (select aggregated.order_id from aggregated)
 ),
-{%- else %}
-
+{% else %}
 customer_orders as (
     select * from aggregated
 ),
-{%- endif %}
+{% endif %}
 
 sequenced as (
     select

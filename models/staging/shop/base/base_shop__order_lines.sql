@@ -85,24 +85,42 @@ loaded_occurrences as (
 ),
 {%- endif %}
 
-deduplicated as (
+counted as (
     select
         normalized.*,
-        row_number() over (
-            partition by normalized.line_id
-            order by
-                normalized.ordered_at,
-                normalized.quantity,
-                normalized.unit_price
-        )
         {%- if is_incremental() %}
-        + coalesce(loaded_occurrences.n_loaded, 0)
-        {%- endif %} as occurrence
+        coalesce(loaded_occurrences.n_loaded, 0) as n_loaded
+        {%- else %}
+        cast(0 as {{ dbt.type_bigint() }}) as n_loaded
+        {%- endif %}
     from normalized
     {%- if is_incremental() %}
     left join loaded_occurrences
         on normalized.line_id = loaded_occurrences.line_id
     {%- endif %}
+),
+
+deduplicated as (
+    select
+        line_id,
+        order_id,
+        customer_id,
+        product_id,
+        channel,
+        branch_id,
+        line_type,
+        quantity,
+        unit_price,
+        discount_amount,
+        ordered_at,
+        parse_errors,
+        field_issues,
+        row_key,
+        n_loaded + row_number() over (
+            partition by line_id
+            order by ordered_at, quantity, unit_price
+        ) as occurrence
+    from counted
 ),
 
 checked as (
