@@ -89,9 +89,9 @@ counted as (
     select
         normalized.*,
         {%- if is_incremental() %}
-        coalesce(loaded_occurrences.n_loaded, 0) as n_loaded
+            coalesce(loaded_occurrences.n_loaded, 0) as n_loaded
         {%- else %}
-        cast(0 as {{ dbt.type_bigint() }}) as n_loaded
+            cast(0 as {{ dbt.type_bigint() }}) as n_loaded
         {%- endif %}
     from normalized
     {%- if is_incremental() %}
