@@ -61,11 +61,12 @@ affected_customers as (
     select customer_id from {{ this }}
     where order_id in (select aggregated.order_id from aggregated)
 ),
+{%- endif %}
 
 customer_orders as (
-    -- The new aggregates, and the unchanged orders of the same customers as
-    -- they were loaded.
     select * from aggregated
+    {%- if is_incremental() %}
+    -- and the unchanged orders of the same customers, as they were loaded
     union all
     select
         order_id,
@@ -88,12 +89,8 @@ customer_orders as (
             select affected_customers.customer_id from affected_customers
         )
         and order_id not in (select aggregated.order_id from aggregated)
+    {%- endif %}
 ),
-{% else %}
-customer_orders as (
-    select * from aggregated
-),
-{% endif %}
 
 sequenced as (
     select
