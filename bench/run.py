@@ -279,13 +279,28 @@ def append_one_day(raw: Path, daily_raw: Path) -> int:
     if not history.exists():
         history.symlink_to((raw / "transactions.parquet").resolve())
     source = f"read_parquet('{raw / 'transactions.parquet'}')"
+    # A return on the last day may be booked against an older order: it keeps that
+    # order's id (a return-only order id would have no order); sales and their
+    # same-day returns move to a new order.
     with duckdb.connect() as con:
         con.execute(
-            f"copy (select * replace ("
-            f"line_id || '-next' as line_id, order_id || '-next' as order_id, "
-            f"ordered_at + interval 1 day as ordered_at) from {source} "
-            f"where cast(ordered_at as date) = (select max(cast(ordered_at as date)) "
-            f"from {source})) to '{parts / 'next_day.parquet'}' (format parquet)"
+            f"""
+            copy (
+                with last_day as (
+                    select * from {source}
+                    where cast(ordered_at as date)
+                        = (select max(cast(ordered_at as date)) from {source})
+                ),
+                sold as (select distinct order_id from last_day where line_type = 'sale')
+                select * replace (
+                    line_id || '-next' as line_id,
+                    case when order_id in (select order_id from sold)
+                        then order_id || '-next' else order_id end as order_id,
+                    ordered_at + interval 1 day as ordered_at
+                )
+                from last_day
+            ) to '{parts / "next_day.parquet"}' (format parquet)
+            """
         )
         return con.execute(f"select count(*) from '{parts / 'next_day.parquet'}'").fetchone()[0]
 
