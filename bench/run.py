@@ -12,7 +12,11 @@ time and peak RSS (from wait4) belong to that step alone:
   tests);
 * publish: `marketing-engine publish` (serving file; no Parquet, which is on
   request);
-* report: `marketing-engine report`.
+* report: `marketing-engine report`;
+* daily: a copy of the raw data with one more day of transactions appended (the
+  last day's lines again, a day later, under new line and order ids) and a copy
+  of the build file, then `marketing-engine build --daily --no-publish` on it:
+  its wall time as a ratio to the full build's, from the same run.
 
 Each stage's floor is DuckDB scanning just the columns that stage needs, on the
 same data in the same run; the ratio stage / floor says how far from "read the
@@ -49,6 +53,7 @@ GOAL_END_TO_END_SECONDS = 90
 GOAL_PEAK_RSS_MB = 4096
 GOAL_GENERATION_SECONDS = 60
 GOAL_PEER_RATIO = 3.0
+GOAL_DAILY_SHARE = 0.20
 
 # dbt nodes -> benchmark stage, by the folder of the node's file (first match wins).
 STAGE_OF_PATH = [
@@ -100,7 +105,8 @@ FLOOR_SQL = {
 
 
 def measured(command: list[str], env: dict) -> dict:
-    """Run `command`; wall seconds and the child's peak RSS in MB."""
+    """Run `command`; wall seconds, the child's peak RSS in MB, and whether a --daily run
+    fell back to a full build."""
     start = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -110,7 +116,11 @@ def measured(command: list[str], env: dict) -> dict:
     seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{' '.join(command[:3])} failed:\n{output[-4000:]}")
-    return {"seconds": round(seconds, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+    return {
+        "seconds": round(seconds, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "fell_back": "running a full build instead" in output,
+    }
 
 
 def stage_of(node: dict) -> str:
@@ -252,6 +262,80 @@ def peer_in_process(raw: Path, out: Path) -> None:
 # --- one scale -----------------------------------------------------------------
 
 
+def append_one_day(raw: Path, daily_raw: Path) -> int:
+    """A copy of `raw` (links) whose transactions gain one more day; returns its rows.
+
+    The new day is the last day's lines again, dated a day later, with new line and
+    order ids: the same volume and customers as a real day.
+    """
+    daily_raw.mkdir(parents=True, exist_ok=True)
+    for path in raw.iterdir():
+        target = daily_raw / path.name
+        if path.name != "transactions.parquet" and not target.exists():
+            target.symlink_to(path.resolve())
+    parts = daily_raw / "transactions"
+    parts.mkdir(exist_ok=True)
+    history = parts / "history.parquet"
+    if not history.exists():
+        history.symlink_to((raw / "transactions.parquet").resolve())
+    source = f"read_parquet('{raw / 'transactions.parquet'}')"
+    # A return on the last day may be booked against an older order: it keeps that
+    # order's id (a return-only order id would have no order); sales and their
+    # same-day returns move to a new order.
+    with duckdb.connect() as con:
+        con.execute(
+            f"""
+            copy (
+                with last_day as (
+                    select * from {source}
+                    where cast(ordered_at as date)
+                        = (select max(cast(ordered_at as date)) from {source})
+                ),
+                sold as (select distinct order_id from last_day where line_type = 'sale')
+                select * replace (
+                    line_id || '-next' as line_id,
+                    case when order_id in (select order_id from sold)
+                        then order_id || '-next' else order_id end as order_id,
+                    ordered_at + interval 1 day as ordered_at
+                )
+                from last_day
+            ) to '{parts / "next_day.parquet"}' (format parquet)
+            """
+        )
+        return con.execute(f"select count(*) from '{parts / 'next_day.parquet'}'").fetchone()[0]
+
+
+def daily_run(raw: Path, work: Path, env_of) -> dict:
+    """Time `build --daily` after one appended day, on copies of the data and build file."""
+    import shutil
+
+    daily_work = work / "daily"
+    shutil.rmtree(daily_work, ignore_errors=True)
+    daily_work.mkdir(parents=True)
+    day_rows = append_one_day(raw, daily_work / "raw")
+    shutil.copy2(work / "build.duckdb", daily_work / "build.duckdb")
+    env = env_of(daily_work)
+    step = measured(
+        [
+            str(BIN / "marketing-engine"),
+            "build",
+            "--raw-data-dir",
+            str(daily_work / "raw"),
+            "--daily",
+            "--no-publish",
+        ],
+        env,
+    )
+    node_seconds, slowest = node_stages(daily_work / "target")
+    return {
+        **step,
+        "appended_rows": day_rows,
+        "node_seconds_by_stage": node_seconds,
+        "slowest_nodes": slowest,
+        "fell_back_to_full_build": step["fell_back"],
+    }
+
+
 def environment(work: Path) -> dict:
     return {
         **os.environ,
@@ -293,6 +377,7 @@ def run_scale(scale: int, work: Path, workers: int, peer_limit: int) -> dict:
     node_seconds, slowest = node_stages(work / "target")
     steps["publish"] = measured([cli, "publish"], env)
     steps["report"] = measured([cli, "report", "--out", str(work / "report")], env)
+    steps["daily"] = daily_run(raw, work, environment)
     end_to_end = sum(steps[s]["seconds"] for s in ("build", "publish", "report"))
     peak = max(steps[s]["peak_rss_mb"] for s in ("build", "publish", "report"))
 
@@ -331,14 +416,44 @@ def run_scale(scale: int, work: Path, workers: int, peer_limit: int) -> dict:
         "ratio_to_floor": ratio_to_floor,
         "peer": peer,
         "ratio_peer_to_project": round(peer["seconds"] / end_to_end, 2) if peer else None,
+        "ratio_daily_to_full_build": round(
+            steps["daily"]["seconds"] / steps["build"]["seconds"], 3
+        ),
     }
+
+
+def daily_goal(result: dict) -> dict:
+    """The daily-run goal (a share of the full build), measured at every scale."""
+    share = result["ratio_daily_to_full_build"]
+    check = {
+        "goal": "daily run: one appended day rebuilds in <= 20% of a full build "
+        f"(measured at {result['scale_customers']:,} customers)",
+        "ratio_to_goal": round(share / GOAL_DAILY_SHARE, 2),
+        "met": share <= GOAL_DAILY_SHARE
+        and not result["steps"]["daily"]["fell_back_to_full_build"],
+    }
+    if not check["met"]:
+        check["cause"] = (
+            "only the parse (base_shop__order_lines) and the orders "
+            "(int_order_lines_aggregated_to_orders) are incremental; RFM quintiles, "
+            "segments, per-customer and per-product marts, the clustering and CLV fits "
+            "and every data test still run over the whole history each day (see "
+            "steps.daily.node_seconds_by_stage)"
+        )
+        check["next_step"] = (
+            "per-customer aggregates merged by customer_id; refit clusters and CLV "
+            "weekly and score daily; line-level data tests on the new rows only "
+            "(dbt `where` config) on a daily run"
+        )
+    return check
 
 
 def goals(result: dict) -> list[dict]:
     """Issue 14's goals at this scale: met or not, with the figure as a ratio to the goal."""
-    checks = []
+    checks = [daily_goal(result)]
     if result["scale_customers"] != 1_000_000:
         return [
+            *checks,
             {
                 "goal": "the 1M goals (90 s end to end, 4 GB, generator < 60 s, peer x3)",
                 "met": None,
@@ -374,24 +489,13 @@ def goals(result: dict) -> list[dict]:
                 "ratio_to_goal": round(GOAL_PEER_RATIO / result["ratio_peer_to_project"], 2),
             }
         )
-    for check in checks:
+    for check in checks[1:]:
         check["met"] = check["ratio_to_goal"] <= 1.0
     return checks + NOT_RUN
 
 
 # Goals this benchmark does not measure yet: why, and what to do next.
 NOT_RUN = [
-    {
-        "goal": "daily run: one appended day rebuilds in <= 20% of a full build",
-        "met": None,
-        "status": "not measured: every model is still a full table (ratio about 1.0)",
-        "cause": "RFM quintiles, segments, clusters and the CLV fit are over all customers, "
-        "so only the parse (base_shop__order_lines) and line-level facts can be incremental; "
-        "that needs a watermark on ordered_at plus dedupe against the kept history",
-        "next_step": "base_shop__order_lines incremental (append rows after the max "
-        "ordered_at, dedupe line_id against the table), per-customer aggregates merged by "
-        "customer_id, then a test that incremental == --full-refresh on the sample",
-    },
     {
         "goal": "10M customers (about 240M lines) in <= 20 min on this 24 GB machine",
         "met": None,

@@ -27,10 +27,10 @@ final as (
         cast(order_lines.quantity * order_lines.unit_price as decimal(18, 2))
             as gross_amount,
         order_lines.discount_amount,
-        cast(
-            order_lines.quantity * order_lines.unit_price
-            - order_lines.discount_amount as decimal(18, 2)
-        ) as net_amount,
+        {{ money_difference(
+            'order_lines.quantity * order_lines.unit_price',
+            'order_lines.discount_amount'
+        ) }} as net_amount,
         cast(order_lines.quantity * products.unit_cost as decimal(18, 2))
             as cost_amount,
         order_lines.is_return,

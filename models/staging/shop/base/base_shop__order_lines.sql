@@ -1,5 +1,23 @@
 -- Order lines typed, normalized and checked against customers and products;
 -- quarantine_reason is null for usable rows.
+-- Rebuilt in full on every build, except on a daily run (--daily): then only
+-- the raw rows dated after the last loaded order time (lines_loaded_until)
+-- are parsed and appended, after assert_history_unchanged() has checked that
+-- everything before it is what was loaded. A repeated line_id is still a
+-- duplicate across days: the loaded rows are earlier, so they count first.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    full_refresh=daily_full_refresh(),
+    on_schema_change='fail',
+    pre_hook=(
+        "{% if is_incremental() %}delete from {{ this }} where ordered_at > "
+        "{{ lines_loaded_until(this) }}{% endif %}"
+    ),
+) }}
+{%- if is_incremental() %}
+    {{- assert_history_unchanged(this) }}
+{%- endif %}
 -- The lookups against customers and products are joins in a staging-layer
 -- model on purpose: a line is only usable once its keys resolve, and the
 -- quarantine must know that before any mart reads the line.
@@ -46,16 +64,63 @@ normalized as (
         field_issues,
         row_key
     from source
+    {%- if is_incremental() %}
+    -- The new day: rows after the watermark. Loaded rows after it (only
+    -- rows quarantined as future can be) were deleted by the pre-hook and
+    -- are checked again here.
+    where ordered_at > {{ lines_loaded_until(this) }}
+    {%- endif %}
+),
+{%- if is_incremental() %}
+
+loaded_occurrences as (
+    -- How often each new line_id was loaded before: those rows are dated
+    -- earlier, so they come first in the full build's dedupe order.
+    select
+        line_id,
+        count(*) as n_loaded
+    from {{ this }}
+    where line_id in (select normalized.line_id from normalized)
+    group by line_id
+),
+{%- endif %}
+
+counted as (
+    select
+        normalized.*,
+        {%- if is_incremental() %}
+            coalesce(loaded_occurrences.n_loaded, 0) as n_loaded
+        {%- else %}
+            cast(0 as {{ dbt.type_bigint() }}) as n_loaded
+        {%- endif %}
+    from normalized
+    {%- if is_incremental() %}
+    left join loaded_occurrences
+        on normalized.line_id = loaded_occurrences.line_id
+    {%- endif %}
 ),
 
 deduplicated as (
     select
-        *,
-        row_number() over (
+        line_id,
+        order_id,
+        customer_id,
+        product_id,
+        channel,
+        branch_id,
+        line_type,
+        quantity,
+        unit_price,
+        discount_amount,
+        ordered_at,
+        parse_errors,
+        field_issues,
+        row_key,
+        n_loaded + row_number() over (
             partition by line_id
             order by ordered_at, quantity, unit_price
         ) as occurrence
-    from normalized
+    from counted
 ),
 
 checked as (
