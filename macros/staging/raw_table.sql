@@ -47,7 +47,7 @@
     {%- if reader is none %}
     select
         {%- for column, type in spec.columns.items() %}
-        cast(null as {{ type }}) as {{ column }},
+        cast(null as {{ sql_type(type) }}) as {{ column }},
         {%- endfor %}
         cast(null as {{ dbt.type_string() }}) as parse_errors,
         {{ empty_field_issues() }} as field_issues,

@@ -37,14 +37,15 @@ final as (
         cast(aggregated.gross_revenue as decimal(18, 2)) as gross_revenue,
         cast(aggregated.discount_amount as decimal(18, 2)) as discount_amount,
         cast(aggregated.gross_margin as decimal(18, 2)) as gross_margin,
-        cast(aggregated.monetary / aggregated.frequency as decimal(18, 2))
-            as aov,
+        {{ money_from_double(
+            'cast(aggregated.monetary as double) / aggregated.frequency'
+        ) }} as aov,
         {{ dbt.datediff(
             'aggregated.first_order_date', 'reference_date.as_of_date', 'day'
         ) }}
             as tenure_days,
         cast(
-            aggregated.frequency * 30.4375
+            cast(aggregated.frequency * 30.4375 as double)
             / greatest(
                 {{ dbt.datediff('aggregated.first_order_date',
                     'reference_date.as_of_date', 'day') }},
@@ -56,13 +57,10 @@ final as (
                 then cast(
                     {{ dbt.datediff('aggregated.first_order_date',
                         'aggregated.last_order_date', 'day') }}
-                        / (aggregated.frequency - 1.0) as double
-                    )
+                    as double) / (aggregated.frequency - 1)
         end as avg_days_between_orders,
-        cast(
-            aggregated.discounted_revenue / nullif(aggregated.monetary, 0)
-            as double
-        ) as discounted_revenue_share,
+        cast(aggregated.discounted_revenue as double)
+        / nullif(aggregated.monetary, 0) as discounted_revenue_share,
         aggregated.first_order_date,
         aggregated.last_order_date,
         reference_date.as_of_date

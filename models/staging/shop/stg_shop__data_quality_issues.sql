@@ -23,7 +23,7 @@ with
         select
             '{{ table_name }}' as table_name,
             {{ key }} as row_key,
-            unnest(field_issues) as finding
+            {{ unnest_list('field_issues') }} as finding
         from {{ ref(model) }}
         where quarantine_reason is null
     ),
@@ -34,9 +34,9 @@ final as (
         select
             table_name,
             row_key,
-            struct_extract(finding, 'column_name') as column_name,
-            struct_extract(finding, 'raw_value') as raw_value,
-            struct_extract(finding, 'issue') as issue
+            finding.column_name as column_name,
+            finding.raw_value as raw_value,
+            finding.issue as issue
         from {{ table_name }}
         {%- if not loop.last %}
             union all
