@@ -29,8 +29,8 @@ aggregated as (
 final as (
     select
         aggregated.customer_id,
-        {{ dbt.datediff(
-            'aggregated.last_order_date', 'reference_date.as_of_date', 'day'
+        {{ days_between(
+            'aggregated.last_order_date', 'reference_date.as_of_date'
         ) }} as recency_days,
         aggregated.frequency,
         cast(aggregated.monetary as decimal(18, 2)) as monetary,
@@ -40,10 +40,9 @@ final as (
         {{ money_from_double(
             'cast(aggregated.monetary as double) / aggregated.frequency'
         ) }} as aov,
-        {{ dbt.datediff(
-            'aggregated.first_order_date', 'reference_date.as_of_date', 'day'
-        ) }}
-            as tenure_days,
+        {{ days_between(
+            'aggregated.first_order_date', 'reference_date.as_of_date'
+        ) }} as tenure_days,
         cast(
             cast(aggregated.frequency * 30.4375 as double)
             / greatest(
