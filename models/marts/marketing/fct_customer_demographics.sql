@@ -41,7 +41,8 @@ final as (
         dimension_value,
         customers,
         buyers,
-        orders,
+        -- bigint on every engine (a sum of counts is hugeint on DuckDB).
+        cast(orders as bigint) as orders,
         cast(revenue as decimal(18, 2)) as revenue,
         cast(customers as double)
         / sum(customers) over (partition by dimension) as customer_share,

@@ -89,7 +89,8 @@ final as (
         all_segments.segment_name,
         cast(all_segments.segment_order as integer) as segment_order,
         coalesce(aggregated.customers, 0) as customers,
-        coalesce(aggregated.orders, 0) as orders,
+        -- bigint on every engine (a sum of counts is hugeint on DuckDB).
+        cast(coalesce(aggregated.orders, 0) as bigint) as orders,
         cast(coalesce(aggregated.revenue, 0) as decimal(18, 2)) as revenue,
         cast(
             case
