@@ -25,7 +25,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 # campaigns, messages: dbt-spark runs Python models only on Databricks clusters, not in the
 # session method), the marts built on them (tag:ml, tag:wide, most tag:reporting) and
 # fct_data_quality_issues (its printf() texts need a Spark formatting of their own).
-SPARK_SELECTOR = ["+tag:core", "+int_customer_features"]
+SPARK_SELECTOR = ["staging", "+tag:core", "+int_customer_features"]
 SPARK_EXCLUDE = ["fct_data_quality_issues"]
 # The Parquet build: staging and the RFM and KPI marts, kept small for CI time.
 PARQUET_SELECTOR = ["+dim_customers", "+fct_segment_kpis", "+fct_monthly_sales"]
@@ -69,15 +69,26 @@ def dbt(workdir: Path, target: str, selector: list[str], *extra: str) -> None:
 
 
 def spark_tables_to_duckdb(warehouse: Path, database: Path) -> list[tuple[str, str]]:
-    """Copy every table of Spark's warehouse (<schema>.db/<table>/ Parquet) into `database`."""
+    """Copy every table of Spark's warehouse (<schema>.db/<table>/ Parquet) into `database`.
+
+    An empty Spark table may have no Parquet file, so no columns to copy: it is listed in
+    main.spark_empty_tables instead, and the comparison checks DuckDB's is empty too."""
     con = duckdb.connect(str(database))
+    con.execute("create table main.spark_empty_tables (table_schema varchar, table_name varchar)")
     copied = []
     for schema_dir in sorted(warehouse.glob("*.db")):
         schema = schema_dir.name.removesuffix(".db")
         con.execute(f'create schema if not exists "{schema}"')
         for table_dir in sorted(path for path in schema_dir.iterdir() if path.is_dir()):
-            arrow = ds.dataset(str(table_dir), format="parquet").to_table()  # noqa: F841 (read by name)
-            con.execute(f'create table "{schema}"."{table_dir.name}" as select * from arrow')
+            arrow = ds.dataset(str(table_dir), format="parquet").to_table()
+            if arrow.num_columns == 0:
+                con.execute(
+                    "insert into main.spark_empty_tables values (?, ?)", [schema, table_dir.name]
+                )
+            else:
+                con.register("spark_table", arrow)
+                con.execute(f'create table "{schema}"."{table_dir.name}" as from spark_table')
+                con.unregister("spark_table")
             copied.append((schema, table_dir.name))
     con.close()
     return copied

@@ -74,7 +74,7 @@ ranked as (
         {%- for column in compared %}
             first_value({{ column }}) over by_key as kept_{{ column }},
         {%- endfor %}
-        row_number() over by_key_ordered as occurrence
+        cast(row_number() over by_key_ordered as bigint) as occurrence
     from normalized
     window
         by_key_ordered as ({{ by_key }}),

@@ -51,10 +51,10 @@ normalized as (
 deduplicated as (
     select
         *,
-        row_number() over (
+        cast(row_number() over (
             partition by line_id
             order by ordered_at, quantity, unit_price
-        ) as occurrence
+        ) as bigint) as occurrence
     from normalized
 ),
 

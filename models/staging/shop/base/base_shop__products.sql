@@ -22,9 +22,9 @@ normalized as (
             ])
         ) }} as field_issues,
         row_key,
-        row_number() over (
+        cast(row_number() over (
             partition by product_id order by product_name, list_price
-        ) as occurrence
+        ) as bigint) as occurrence
     from source
 ),
 
