@@ -4,11 +4,11 @@ KPI checks of the DuckDB suite pass on Spark's tables."""
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -75,7 +75,7 @@ def _is_float(series: pd.Series) -> bool:
 
 def _sort_key(value) -> str:
     """A total order over any cell: floats at 6 decimals, lists and structs as text."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return "\x00"
     if isinstance(value, float):
         return f"{value:.6f}"
@@ -89,9 +89,17 @@ def _frame(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str
     return frame.loc[order].reset_index(drop=True)
 
 
+def _missing(value) -> bool:
+    """None, NaN or NaT; a list (numpy array) is a value, even when empty."""
+    if value is None:
+        return True
+    if isinstance(value, (np.ndarray, list, dict)):
+        return False
+    return bool(pd.isna(value))
+
+
 def _cells_equal(left, right) -> bool:
-    left_missing = left is None or (isinstance(left, float) and math.isnan(left))
-    right_missing = right is None or (isinstance(right, float) and math.isnan(right))
+    left_missing, right_missing = _missing(left), _missing(right)
     if left_missing or right_missing:
         return left_missing and right_missing
     if isinstance(left, float) or isinstance(right, float):
