@@ -54,9 +54,11 @@ final as (
         case
             when aggregated.frequency > 1
                 then cast(
-                    {{ dbt.datediff('aggregated.first_order_date',
-                        'aggregated.last_order_date', 'day') }}
-                    as double) / (aggregated.frequency - 1)
+                        {{ dbt.datediff('aggregated.first_order_date',
+                            'aggregated.last_order_date', 'day') }}
+                        as double
+                    )
+                    / (aggregated.frequency - 1)
         end as avg_days_between_orders,
         cast(aggregated.discounted_revenue as double)
         / nullif(aggregated.monetary, 0) as discounted_revenue_share,

@@ -12,8 +12,9 @@ unpivoted as (
     {%- for dimension in dimensions %}
         select
             '{{ dimension }}' as dimension,
-            coalesce(cast({{ dimension }} as {{ dbt.type_string() }}), 'Unknown')
-                as dimension_value,
+            coalesce(
+                cast({{ dimension }} as {{ dbt.type_string() }}), 'Unknown'
+            ) as dimension_value,
             frequency,
             monetary
         from customers

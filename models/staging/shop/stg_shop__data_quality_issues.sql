@@ -34,9 +34,10 @@ final as (
         select
             table_name,
             row_key,
-            finding.column_name as column_name,
-            finding.raw_value as raw_value,
-            finding.issue as issue
+            -- Fields of the struct `finding`, not columns of a table.
+            finding.column_name as column_name,  -- noqa: RF03, AL09
+            finding.raw_value as raw_value,  -- noqa: RF03, AL09
+            finding.issue as issue  -- noqa: RF03, AL09
         from {{ table_name }}
         {%- if not loop.last %}
             union all
