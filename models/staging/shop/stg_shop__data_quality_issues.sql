@@ -32,8 +32,8 @@ with
 final as (
     {%- for table_name in tables %}
         select
-            table_name,
-            row_key,
+            table_name,  -- noqa: RF03
+            row_key,  -- noqa: RF03
             -- Fields of the struct `finding`, not columns of a table.
             finding.column_name as column_name,  -- noqa: RF03, AL09
             finding.raw_value as raw_value,  -- noqa: RF03, AL09
