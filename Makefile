@@ -11,7 +11,8 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d'
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup lock run test lint format bench bench-clv bench-python sample clean
+.PHONY: setup lock lock-spark run test test-spark java lint format bench bench-clv bench-python \
+	bench-spark sample clean
 
 setup: $(STAMP)  ## Create .venv and install the package with its locked deps
 
@@ -28,6 +29,29 @@ $(STAMP): pyproject.toml $(LOCK) | $(UV)
 lock: | $(UV)  ## Re-resolve requirements.lock from pyproject.toml (after changing a dependency)
 	$(UV) pip compile pyproject.toml --extra dev --generate-hashes --universal \
 		--python-version 3.11 --quiet -o $(LOCK)
+
+# Spark's packages (dbt-spark[session], pyspark) have their own hashed lock, installed
+# only by `make test-spark` / `make bench-spark`: the main install stays fast. The lock is
+# constrained by requirements.lock, so dbt-core and every shared package keep its versions.
+SPARK_LOCK := requirements-spark.lock
+SPARK_STAMP := $(VENV)/.spark-installed-$(shell cat $(LOCK) $(SPARK_LOCK) | cksum | cut -d' ' -f1)
+
+lock-spark: | $(UV)  ## Re-resolve requirements-spark.lock from requirements-spark.in
+	$(UV) pip compile requirements-spark.in --constraint $(LOCK) --generate-hashes \
+		--universal --python-version 3.11 --quiet -o $(SPARK_LOCK)
+
+$(SPARK_STAMP): $(SPARK_LOCK) $(STAMP)
+	$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r $(SPARK_LOCK)
+	rm -f $(VENV)/.spark-installed-*
+	touch $@
+
+java:  ## A Java runtime for Spark: Debian's OpenJDK 17 when `java` is missing (root or sudo)
+	@if ! command -v java >/dev/null; then \
+		SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO="sudo"; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openjdk-17-jre-headless; \
+	fi
+	@java -version 2>&1 | head -1
 
 run: setup  ## Build the warehouse on the embedded sample, test and publish it, render the reports
 	$(BIN)/marketing-engine build
@@ -48,6 +72,14 @@ format: setup
 test: setup lint  ## Lint, then unit and integration tests (dbt build into a temp file)
 	$(BIN)/python -m pytest
 
+test-spark: setup $(SPARK_STAMP) java  ## Build staging, RFM and KPI marts on Spark and DuckDB; compare them
+	@echo "On Spark (dbt-spark, session method): staging, the RFM intermediate models and every"
+	@echo "core SQL mart (+tag:core), from the embedded sample and from Parquet files."
+	@echo "DuckDB-only for now: the Python marts (clustering, CLV, forecast, campaigns, messages;"
+	@echo "dbt-spark runs Python models only on Databricks clusters), the marts built on them"
+	@echo "(tag:ml, tag:wide, reporting) and fct_data_quality_issues (printf texts)."
+	$(BIN)/python -m pytest tests/spark -v -s -p no:cacheprovider
+
 bench: setup  ## Time every stage at 10k and 100k customers (BENCH_SCALES=10000,100000,1000000)
 	$(BIN)/python bench/run.py
 
@@ -56,6 +88,9 @@ bench-clv: setup  ## CLV stage at 1M customers, before vs after fitting on disti
 
 bench-python: setup  ## Each Python model timed and checked on a built warehouse (WORK=dir of a bench build)
 	$(BIN)/python bench/python_models.py --build-db $(WORK)/build.duckdb --target $(WORK)/target
+
+bench-spark: setup $(SPARK_STAMP) java  ## Spark vs DuckDB build time at BENCH_SPARK_CUSTOMERS (default 1M)
+	$(BIN)/python bench/spark_build.py
 
 sample: setup  ## Regenerate the embedded sample in seeds/sample
 	$(BIN)/marketing-engine generate-data --out seeds/sample --prefix raw_ --format csv

@@ -20,11 +20,13 @@
         end
     {%- elif var('rfm_method') == 'quantile' -%}
         {%- set partition = 'partition by ' ~ partition_by if partition_by else '' -%}
+        {#- In double precision on every engine (Spark would divide the
+            decimal 5.0 x rank and round the quotient to 6 places). -#}
         cast(1 + floor(
-            5.0 * (rank() over (
+            cast(5 * (rank() over (
                 {{ partition }}
                 order by {{ measure }} {{ 'asc' if higher_is_better else 'desc' }}
-            ) - 1)
+            ) - 1) as double)
             / count(*) over ({{ partition }})
         ) as integer)
     {%- else -%}

@@ -60,3 +60,39 @@
 {% macro duckdb__try_cast(text, type) %}
     try_cast({{ text }} as {{ type }})
 {% endmacro %}
+
+{% macro spark__try_cast(text, type) %}
+    {#- Spark's try_cast gives null on unreadable input, like DuckDB's. -#}
+    try_cast({{ text }} as {{ sql_type(type) }})
+{% endmacro %}
+
+{% macro spark__parse_timestamp(text) %}
+    {#- The formats of var date_formats, tried in order, with Spark's
+        try_to_timestamp (the strptime codes translated to Java patterns).
+        As on DuckDB, a compact format with no separators is only tried on
+        text of exactly its width in digits. -#}
+    {%- set codes = {'%Y': 'yyyy', '%m': 'MM', '%d': 'dd', '%H': 'HH',
+        '%M': 'mm', '%S': 'ss'} -%}
+    coalesce(
+        {%- for format in var('date_formats') %}
+        {%- set stripped = format | replace('%Y', '') | replace('%m', '')
+            | replace('%d', '') | replace('%H', '') | replace('%M', '')
+            | replace('%S', '') -%}
+        {#- Letters other than the codes are quoted as literals ('T'). -#}
+        {%- set ns = namespace(pattern=format | replace('T', "\\'T\\'")) -%}
+        {%- for code, java in codes.items() -%}
+            {%- set ns.pattern = ns.pattern | replace(code, java) -%}
+        {%- endfor -%}
+        {%- if stripped == '' %}
+        {%- set width = (format | length) // 2 * 2 + (2 if '%Y' in format else 0) %}
+        case
+            when {{ text }} rlike '^[0-9]{{ '{' ~ width ~ '}' }}$'
+                then try_to_timestamp({{ text }}, '{{ ns.pattern }}')
+        end,
+        {%- else %}
+        try_to_timestamp({{ text }}, '{{ ns.pattern }}'),
+        {%- endif %}
+        {%- endfor %}
+        cast(null as timestamp)
+    )
+{% endmacro %}

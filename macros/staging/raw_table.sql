@@ -36,7 +36,7 @@
                 ~ "), or unset raw_data_dir to use the embedded sample.") }}
         {%- endif -%}
         {%- set reader = found.reader if found is not none else none -%}
-        {%- if found is not none
+        {%- if found is not none and source_reads_files()
             and found.path == raw_dir ~ '/' ~ name ~ '.parquet' -%}
             {%- set reader = declared -%}
         {%- endif -%}
@@ -47,7 +47,7 @@
     {%- if reader is none %}
     select
         {%- for column, type in spec.columns.items() %}
-        cast(null as {{ type }}) as {{ column }},
+        cast(null as {{ sql_type(type) }}) as {{ column }},
         {%- endfor %}
         cast(null as {{ dbt.type_string() }}) as parse_errors,
         {{ empty_field_issues() }} as field_issues,
@@ -81,17 +81,9 @@
         (raw_dir ~ '/' ~ name ~ '.csv.gz', 'csv'),
     ] -%}
     {%- for path, format in candidates -%}
-        {%- set hits = run_query("select count(*) from glob('" ~ path ~ "')") -%}
-        {%- if hits.columns[0].values()[0] > 0 -%}
-            {%- if format == 'parquet' -%}
-                {%- set reader = "read_parquet('" ~ path ~ "')" -%}
-            {%- else -%}
-                {#- All text: a bad value becomes a quarantine row with a reason
-                    instead of failing the whole read. -#}
-                {%- set reader = "read_csv('" ~ path ~ "', header = true, "
-                    ~ "all_varchar = true, normalize_names = true)" -%}
-            {%- endif -%}
-            {{ return({'path': path, 'reader': reader}) }}
+        {%- if raw_file_exists(raw_dir, path) -%}
+            {{ return({'path': path,
+                'reader': raw_file_reader(name, path, format)}) }}
         {%- endif -%}
     {%- endfor -%}
     {{ return(none) }}
@@ -99,15 +91,10 @@
 
 
 {% macro raw_column_types(found, name, spec) %}
-    {#- DuckDB type of every documented column present in the file; fails,
+    {#- DuckDB type name of every documented column present in the file
+        (raw_file_columns gives DuckDB's names on every engine); fails,
         naming the file, when a required column is missing. -#}
-    {%- set described = run_query(
-        "select lower(column_name), column_type from (describe select * from "
-        ~ found.reader ~ ")") -%}
-    {%- set present = {} -%}
-    {%- for row in described.rows -%}
-        {%- do present.update({row[0]: row[1]}) -%}
-    {%- endfor -%}
+    {%- set present = raw_file_columns(found.reader) -%}
     {%- set missing = [] -%}
     {%- for column in spec.required_columns -%}
         {%- if column not in present -%}{%- do missing.append(column) -%}{%- endif -%}

@@ -150,11 +150,11 @@
     {%- set text = raw_text(column, source_type) -%}
     {%- set target = target_type | lower -%}
     {%- if source_type is none -%}
-        cast(null as {{ target_type }})
+        cast(null as {{ sql_type(target_type) }})
     {%- elif is_numeric_target(target_type) -%}
         {{ exact_number(column, target_type, source_type) }}
     {%- elif is_native(target_type, source_type) -%}
-        cast({{ column }} as {{ target_type }})
+        cast({{ column }} as {{ sql_type(target_type) }})
     {%- elif target == 'varchar' -%}
         {{ text }}
     {%- elif target == 'timestamp' -%}
@@ -246,11 +246,12 @@
         only turned into text for the rare rows that have one. -#}
     case
         when ({{ issue }}) is not null
-            then struct_pack(
-                column_name := '{{ column }}',
-                raw_value := cast({{ raw_value }} as {{ dbt.type_string() }}),
-                issue := cast({{ issue }} as {{ dbt.type_string() }})
-            )
+            then {{ named_struct([
+                ('column_name', "'" ~ column ~ "'"),
+                ('raw_value',
+                    'cast(' ~ raw_value ~ ' as ' ~ dbt.type_string() ~ ')'),
+                ('issue', 'cast(' ~ issue ~ ' as ' ~ dbt.type_string() ~ ')'),
+            ]) }}
     end
 {% endmacro %}
 
@@ -261,7 +262,7 @@
         case
             when coalesce({{ issues | join(', ') }}) is null
                 then {{ empty_field_issues() }}
-            else list_filter([{{ issues | join(', ') }}], lambda x: x is not null)
+            else {{ list_without_nulls(issues) }}
         end
     {%- else -%}
         {{ empty_field_issues() }}
@@ -270,11 +271,11 @@
 
 
 {% macro empty_field_issues() %}
-    cast([] as struct(
-        column_name {{ dbt.type_string() }},
-        raw_value {{ dbt.type_string() }},
-        issue {{ dbt.type_string() }}
-    )[])
+    {{ empty_struct_list([
+        ('column_name', dbt.type_string()),
+        ('raw_value', dbt.type_string()),
+        ('issue', dbt.type_string()),
+    ]) }}
 {% endmacro %}
 
 

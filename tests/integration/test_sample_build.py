@@ -28,12 +28,18 @@ NAMED_SEGMENTS = {
 }
 
 
-def _expected_rfm() -> pd.DataFrame:
-    """R, F and M per customer from the raw sample CSVs, written without the project's SQL."""
-    read = {"dtype": str, "keep_default_na": False}
-    lines = pd.read_csv(SAMPLE / "raw_transactions.csv", **read)
-    customers = pd.read_csv(SAMPLE / "raw_customers.csv", **read)
-    products = pd.read_csv(SAMPLE / "raw_products.csv", **read)
+def _read_sample(table: str) -> pd.DataFrame:
+    return pd.read_csv(SAMPLE / f"raw_{table}.csv", dtype=str, keep_default_na=False)
+
+
+def _expected_rfm(read_table=_read_sample) -> pd.DataFrame:
+    """R, F and M per customer from the raw tables, written without the project's SQL.
+
+    By default the sample CSVs; `read_table` may read any all-text raw tables (the Parquet
+    files of a raw_data_dir on Spark)."""
+    lines = read_table("transactions")
+    customers = read_table("customers")
+    products = read_table("products")
 
     lines["at"] = pd.to_datetime(lines["ordered_at"], format="%Y-%m-%dT%H:%M:%S", errors="coerce")
     lines["qty"] = pd.to_numeric(lines["quantity"], errors="coerce")

@@ -24,9 +24,10 @@ coupons as (
 channels as (
     select
         customer_id,
-        avg(case when channel = 'store' then 1.0 else 0.0 end) as store_share,
-        avg(case when channel = 'online' then 1.0 else 0.0 end) as online_share,
-        avg(case when channel = 'app' then 1.0 else 0.0 end) as app_share
+        avg(case when channel = 'store' then 1e0 else 0e0 end) as store_share,
+        avg(case when channel = 'online' then 1e0 else 0e0 end)
+            as online_share,
+        avg(case when channel = 'app' then 1e0 else 0e0 end) as app_share
     from orders
     group by customer_id
 ),
@@ -44,7 +45,8 @@ category_mix as (
     select
         customer_id,
         count(*) as n_categories,
-        max(revenue) / nullif(sum(revenue), 0) as top_category_share
+        cast(max(revenue) as double) / nullif(sum(revenue), 0)
+            as top_category_share
     from category_revenue
     group by customer_id
 ),
@@ -72,17 +74,17 @@ final as (
         coalesce(coupon_use.coupon_claims, 0) as coupon_claims,
         coalesce(coupon_use.coupon_burns, 0) as coupon_burns,
         -- Unknown, not 0, for a customer who never claimed a coupon.
-        cast(
-            coupon_use.coupon_burns * 1.0 / nullif(coupon_use.coupon_claims, 0)
-            as double
-        ) as coupon_burn_rate,
+        cast(coupon_use.coupon_burns as double)
+        / nullif(coupon_use.coupon_claims, 0) as coupon_burn_rate,
         coalesce(channels.store_share, 0) as store_share,
         coalesce(channels.online_share, 0) as online_share,
         coalesce(channels.app_share, 0) as app_share,
         coalesce(category_mix.n_categories, 0) as n_categories,
         coalesce(category_mix.top_category_share, 0) as top_category_share,
-        {{ dbt.datediff('customers.birth_date', 'rfm.as_of_date', 'day') }}
-        / 365.25 as age_years,
+        cast(
+            {{ dbt.datediff('customers.birth_date', 'rfm.as_of_date', 'day') }}
+            as double
+        ) / 365.25 as age_years,
         customers.num_kids,
         case customers.education
             when 'High School' then 0

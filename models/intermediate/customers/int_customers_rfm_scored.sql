@@ -35,9 +35,9 @@ final as (
             when scored.f_score >= 4 then 'Frequent Buyers'
             else 'New/Regular'
         end as value_tier,
-        cast(scored.r_score as varchar)
-        || cast(scored.f_score as varchar)
-        || cast(scored.m_score as varchar) as rfm_code,
+        cast(scored.r_score as {{ dbt.type_string() }})
+        || cast(scored.f_score as {{ dbt.type_string() }})
+        || cast(scored.m_score as {{ dbt.type_string() }}) as rfm_code,
         scored.recency_days,
         scored.frequency,
         scored.monetary,

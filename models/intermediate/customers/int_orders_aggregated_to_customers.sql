@@ -29,22 +29,22 @@ aggregated as (
 final as (
     select
         aggregated.customer_id,
-        {{ dbt.datediff(
-            'aggregated.last_order_date', 'reference_date.as_of_date', 'day'
+        {{ days_between(
+            'aggregated.last_order_date', 'reference_date.as_of_date'
         ) }} as recency_days,
         aggregated.frequency,
         cast(aggregated.monetary as decimal(18, 2)) as monetary,
         cast(aggregated.gross_revenue as decimal(18, 2)) as gross_revenue,
         cast(aggregated.discount_amount as decimal(18, 2)) as discount_amount,
         cast(aggregated.gross_margin as decimal(18, 2)) as gross_margin,
-        cast(aggregated.monetary / aggregated.frequency as decimal(18, 2))
-            as aov,
-        {{ dbt.datediff(
-            'aggregated.first_order_date', 'reference_date.as_of_date', 'day'
-        ) }}
-            as tenure_days,
+        {{ money_from_double(
+            'cast(aggregated.monetary as double) / aggregated.frequency'
+        ) }} as aov,
+        {{ days_between(
+            'aggregated.first_order_date', 'reference_date.as_of_date'
+        ) }} as tenure_days,
         cast(
-            aggregated.frequency * 30.4375
+            cast(aggregated.frequency * 30.4375 as double)
             / greatest(
                 {{ dbt.datediff('aggregated.first_order_date',
                     'reference_date.as_of_date', 'day') }},
@@ -54,15 +54,14 @@ final as (
         case
             when aggregated.frequency > 1
                 then cast(
-                    {{ dbt.datediff('aggregated.first_order_date',
-                        'aggregated.last_order_date', 'day') }}
-                        / (aggregated.frequency - 1.0) as double
+                        {{ dbt.datediff('aggregated.first_order_date',
+                            'aggregated.last_order_date', 'day') }}
+                        as double
                     )
+                    / (aggregated.frequency - 1)
         end as avg_days_between_orders,
-        cast(
-            aggregated.discounted_revenue / nullif(aggregated.monetary, 0)
-            as double
-        ) as discounted_revenue_share,
+        cast(aggregated.discounted_revenue as double)
+        / nullif(aggregated.monetary, 0) as discounted_revenue_share,
         aggregated.first_order_date,
         aggregated.last_order_date,
         reference_date.as_of_date

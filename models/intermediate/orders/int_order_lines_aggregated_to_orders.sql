@@ -113,7 +113,7 @@ final as (
         n_lines,
         n_items,
         cast(order_number as integer) as order_number,
-        {{ dbt.datediff('previous_ordered_at', 'ordered_at', 'day') }}
+        {{ days_between('previous_ordered_at', 'ordered_at') }}
             as days_since_previous_order,
         cast(gross_revenue as decimal(18, 2)) as gross_revenue,
         cast(discount_amount as decimal(18, 2)) as discount_amount,

@@ -22,8 +22,8 @@ aged as (
     select
         customers.*,
         cast(
-            floor({{ dbt.datediff('customers.birth_date',
-                'reference_date.as_of_date', 'day') }} / 365.25)
+            floor(cast({{ dbt.datediff('customers.birth_date',
+                'reference_date.as_of_date', 'day') }} as double) / 365.25)
             as integer
         ) as age_years,
         reference_date.as_of_date

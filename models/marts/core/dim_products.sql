@@ -10,9 +10,8 @@ final as (
         category,
         list_price,
         unit_cost,
-        cast(
-            (list_price - unit_cost) / nullif(list_price, 0) as double
-        ) as list_margin_share
+        cast(list_price - unit_cost as double) / nullif(list_price, 0)
+            as list_margin_share
     from products
 )
 

@@ -58,10 +58,8 @@ final as (
         coalesce(store_orders.store_orders, 0) as store_orders,
         cast(coalesce(store_orders.store_revenue, 0) as decimal(18, 2))
             as store_revenue,
-        cast(
-            coupon_counts.burns * 1.0
-            / nullif(coupon_counts.coupon_transactions, 0) as double
-        ) as burn_rate,
+        cast(coupon_counts.burns as double)
+        / nullif(coupon_counts.coupon_transactions, 0) as burn_rate,
         cast(
             rank() over (
                 order by

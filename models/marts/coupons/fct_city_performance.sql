@@ -71,10 +71,8 @@ final as (
         cast(coalesce(branch_burns.burns_at_branches, 0) as bigint)
             as burns_at_branches,
         cast(coalesce(customer_counts.revenue, 0) as decimal(18, 2)) as revenue,
-        cast(
-            coupon_counts.burns * 1.0 / nullif(coupon_counts.claims, 0)
-            as double
-        ) as burn_rate,
+        cast(coupon_counts.burns as double) / nullif(coupon_counts.claims, 0)
+            as burn_rate,
         cast(
             rank() over (
                 order by coalesce(coupon_counts.burns, 0) desc, cities.city_id

@@ -51,7 +51,7 @@ final as (
         burns,
         claims_burnt,
         claiming_customers,
-        cast(claims_burnt * 1.0 / nullif(claims, 0) as double) as burn_rate,
+        cast(claims_burnt as double) / nullif(claims, 0) as burn_rate,
         activity_month
     from joined
 )

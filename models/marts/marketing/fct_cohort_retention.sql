@@ -43,18 +43,16 @@ final as (
             as months_since_first_order,
         cohort_sizes.cohort_customers,
         activity.active_customers,
-        cast(
-            activity.active_customers * 1.0 / cohort_sizes.cohort_customers
-            as double
-        ) as retention_rate,
+        cast(activity.active_customers as double)
+        / cohort_sizes.cohort_customers as retention_rate,
         cast(activity.revenue as decimal(18, 2)) as revenue,
-        cast(
-            sum(activity.revenue) over (
-                partition by activity.cohort_month
-                order by activity.months_since_first_order
-                rows between unbounded preceding and current row
-            ) / cohort_sizes.cohort_customers as decimal(18, 2)
-        ) as cumulative_revenue_per_customer
+        {{ money_from_double(
+            'cast(sum(activity.revenue) over ('
+            ~ ' partition by activity.cohort_month'
+            ~ ' order by activity.months_since_first_order'
+            ~ ' rows between unbounded preceding and current row'
+            ~ ') as double) / cohort_sizes.cohort_customers') }}
+            as cumulative_revenue_per_customer
     from activity
     inner join cohort_sizes
         on activity.cohort_month = cohort_sizes.cohort_month

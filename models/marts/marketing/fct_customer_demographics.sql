@@ -12,8 +12,9 @@ unpivoted as (
     {%- for dimension in dimensions %}
         select
             '{{ dimension }}' as dimension,
-            coalesce(cast({{ dimension }} as varchar), 'Unknown')
-                as dimension_value,
+            coalesce(
+                cast({{ dimension }} as {{ dbt.type_string() }}), 'Unknown'
+            ) as dimension_value,
             frequency,
             monetary
         from customers
@@ -41,18 +42,17 @@ final as (
         dimension_value,
         customers,
         buyers,
-        orders,
+        -- bigint on every engine (a sum of counts is hugeint on DuckDB).
+        cast(orders as bigint) as orders,
         cast(revenue as decimal(18, 2)) as revenue,
-        cast(
-            customers * 1.0 / sum(customers) over (partition by dimension)
-            as double
-        ) as customer_share,
-        cast(
-            revenue / nullif(sum(revenue) over (partition by dimension), 0)
-            as double
-        ) as revenue_share,
-        cast(revenue / nullif(orders, 0) as decimal(18, 2)) as aov,
-        cast(orders * 1.0 / nullif(buyers, 0) as double) as orders_per_buyer
+        cast(customers as double)
+        / sum(customers) over (partition by dimension) as customer_share,
+        cast(revenue as double)
+        / nullif(sum(revenue) over (partition by dimension), 0)
+            as revenue_share,
+        {{ money_from_double('cast(revenue as double) / nullif(orders, 0)') }}
+            as aov,
+        cast(orders as double) / nullif(buyers, 0) as orders_per_buyer
     from aggregated
 )
 

@@ -110,7 +110,7 @@ measured as (
         customer_id,
         snapshot_index,
         snapshot_date,
-        {{ dbt.datediff('last_order_date', 'snapshot_date', 'day') }}
+        {{ days_between('last_order_date', 'snapshot_date') }}
             as recency_days,
         frequency,
         cast(monetary as decimal(18, 2)) as monetary

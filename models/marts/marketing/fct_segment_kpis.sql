@@ -89,7 +89,8 @@ final as (
         all_segments.segment_name,
         cast(all_segments.segment_order as integer) as segment_order,
         coalesce(aggregated.customers, 0) as customers,
-        coalesce(aggregated.orders, 0) as orders,
+        -- bigint on every engine (a sum of counts is hugeint on DuckDB).
+        cast(coalesce(aggregated.orders, 0) as bigint) as orders,
         cast(coalesce(aggregated.revenue, 0) as decimal(18, 2)) as revenue,
         cast(
             case
@@ -97,32 +98,22 @@ final as (
                 else aggregated.gross_margin
             end as decimal(18, 2)
         ) as gross_margin,
-        cast(
-            coalesce(aggregated.customers, 0) * 1.0 / totals.total_customers
-            as double
-        ) as customer_share,
-        cast(
-            coalesce(aggregated.revenue, 0) / nullif(totals.total_revenue, 0)
-            as double
-        ) as revenue_share,
-        cast(
-            aggregated.revenue / nullif(aggregated.orders, 0) as decimal(18, 2)
-        )
-            as aov,
-        cast(aggregated.orders * 1.0 / nullif(aggregated.buyers, 0) as double)
+        cast(coalesce(aggregated.customers, 0) as double)
+        / totals.total_customers as customer_share,
+        cast(coalesce(aggregated.revenue, 0) as double)
+        / nullif(totals.total_revenue, 0) as revenue_share,
+        {{ money_from_double(
+            'cast(aggregated.revenue as double)'
+            ~ ' / nullif(aggregated.orders, 0)') }} as aov,
+        cast(aggregated.orders as double) / nullif(aggregated.buyers, 0)
             as orders_per_customer,
-        cast(
-            aggregated.repeat_customers * 1.0 / nullif(aggregated.buyers, 0)
-            as double
-        ) as repeat_purchase_rate,
-        cast(
-            aggregated.revenue / nullif(aggregated.customers, 0)
-            as decimal(18, 2)
-        ) as historical_clv,
-        cast(
-            aggregated.churn_risk_customers * 1.0
-            / nullif(aggregated.customers, 0) as double
-        ) as churn_risk_share,
+        cast(aggregated.repeat_customers as double)
+        / nullif(aggregated.buyers, 0) as repeat_purchase_rate,
+        {{ money_from_double(
+            'cast(aggregated.revenue as double)'
+            ~ ' / nullif(aggregated.customers, 0)') }} as historical_clv,
+        cast(aggregated.churn_risk_customers as double)
+        / nullif(aggregated.customers, 0) as churn_risk_share,
         cast(aggregated.avg_recency_days as double) as avg_recency_days
     from all_segments
     inner join totals

@@ -39,11 +39,9 @@ final as (
         from_segment,
         to_segment,
         customers,
-        cast(
-            customers * 1.0
-            / sum(customers) over (partition by snapshot_date, from_segment)
-            as double
-        ) as from_segment_share,
+        cast(customers as double)
+        / sum(customers) over (partition by snapshot_date, from_segment)
+            as from_segment_share,
         from_segment <> to_segment as is_segment_change,
         snapshot_date
     from counted

@@ -31,9 +31,9 @@ final as (
         customers,
         cast(revenue as decimal(18, 2)) as revenue,
         cast(gross_margin as decimal(18, 2)) as gross_margin,
-        cast(revenue / nullif(sum(revenue) over (), 0) as double)
+        cast(revenue as double) / nullif(sum(revenue) over (), 0)
             as revenue_share,
-        cast(discounted_revenue / nullif(revenue, 0) as double)
+        cast(discounted_revenue as double) / nullif(revenue, 0)
             as discounted_revenue_share,
         cast(rank() over (order by revenue desc, category) as integer)
             as revenue_rank

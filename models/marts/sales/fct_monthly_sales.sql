@@ -86,15 +86,14 @@ final as (
         ) as gross_margin,
         cast(coalesce(monthly.discount_amount, 0) as decimal(18, 2))
             as discount_amount,
-        cast(monthly.revenue / nullif(monthly.orders, 0) as decimal(18, 2))
-            as aov,
-        cast(
-            coalesce(monthly.revenue, 0)
-            / nullif(lag(coalesce(monthly.revenue, 0)) over (
-                order by calendar.month_start
-            ), 0)
-            - 1 as double
-        ) as revenue_mom_growth,
+        {{ money_from_double(
+            'cast(monthly.revenue as double) / nullif(monthly.orders, 0)'
+        ) }} as aov,
+        cast(coalesce(monthly.revenue, 0) as double)
+        / nullif(lag(coalesce(monthly.revenue, 0)) over (
+            order by calendar.month_start
+        ), 0)
+        - 1 as revenue_mom_growth,
         {{ dbt.dateadd('month', 1, 'calendar.month_start') }}
         > calendar.as_of_date as is_partial_month
     from calendar

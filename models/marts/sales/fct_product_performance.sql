@@ -35,8 +35,10 @@ ranked as (
         rank() over (
             partition by category order by revenue desc, product_id
         ) as category_rank,
-        revenue / nullif(sum(revenue) over (), 0) as revenue_share,
-        revenue / nullif(sum(revenue) over (partition by category), 0)
+        cast(revenue as double) / nullif(sum(revenue) over (), 0)
+            as revenue_share,
+        cast(revenue as double)
+        / nullif(sum(revenue) over (partition by category), 0)
             as category_revenue_share
     from aggregated
 ),

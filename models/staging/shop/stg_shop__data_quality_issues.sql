@@ -23,7 +23,7 @@ with
         select
             '{{ table_name }}' as table_name,
             {{ key }} as row_key,
-            unnest(field_issues) as finding
+            {{ unnest_list('field_issues') }} as finding
         from {{ ref(model) }}
         where quarantine_reason is null
     ),
@@ -32,11 +32,12 @@ with
 final as (
     {%- for table_name in tables %}
         select
-            table_name,
-            row_key,
-            struct_extract(finding, 'column_name') as column_name,
-            struct_extract(finding, 'raw_value') as raw_value,
-            struct_extract(finding, 'issue') as issue
+            table_name,  -- noqa: RF03
+            row_key,  -- noqa: RF03
+            -- Fields of the struct `finding`, not columns of a table.
+            finding.column_name as column_name,  -- noqa: RF03, AL09
+            finding.raw_value as raw_value,  -- noqa: RF03, AL09
+            finding.issue as issue  -- noqa: RF03, AL09
         from {{ table_name }}
         {%- if not loop.last %}
             union all

@@ -12,9 +12,9 @@ normalized as (
         parse_errors,
         field_issues,
         row_key,
-        row_number() over (
+        cast(row_number() over (
             partition by branch_id order by branch_name
-        ) as occurrence
+        ) as bigint) as occurrence
     from source
 ),
 

@@ -24,9 +24,9 @@ normalized as (
         parse_errors,
         field_issues,
         row_key,
-        row_number() over (
+        cast(row_number() over (
             partition by send_id order by responded_at
-        ) as occurrence
+        ) as bigint) as occurrence
     from source
 ),
 

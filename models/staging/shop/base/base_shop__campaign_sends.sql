@@ -25,7 +25,9 @@ normalized as (
         parse_errors,
         field_issues,
         row_key,
-        row_number() over (partition by send_id order by sent_at) as occurrence
+        cast(
+            row_number() over (partition by send_id order by sent_at) as bigint
+        ) as occurrence
     from source
 ),
 

@@ -12,9 +12,11 @@ normalized as (
         parse_errors,
         field_issues,
         row_key,
-        row_number()
-            over (partition by city_id order by city_name)
-            as occurrence
+        -- bigint on every engine (row_number is int on Spark).
+        cast(
+            row_number() over (partition by city_id order by city_name)
+            as bigint
+        ) as occurrence
     from source
 ),
 

@@ -13,6 +13,15 @@
     'is_sms_opt_in', 'is_email_opt_in', 'is_opted_out', 'birth_date',
     'join_date'] %}
 
+{%- set by_key %}
+            partition by customer_id
+            order by
+                join_date nulls last,
+            {%- for column in compared if column != 'join_date' %}
+                {{ column }} nulls last{{ ',' if not loop.last }}
+            {%- endfor %}
+{%- endset %}
+
 with source as (
     {{ raw_table('customers') }}
 ),
@@ -44,17 +53,17 @@ normalized as (
         end as birth_date,
         join_date,
         parse_errors,
-        list_concat(
-            field_issues,
-            {{ field_issue_list([
+        {{ list_concat(
+            'field_issues',
+            field_issue_list([
                 field_issue('num_kids', 'num_kids',
                     "case when num_kids < 0 then 'negative num_kids' end"),
                 field_issue('birth_date', 'birth_date',
                     "case when birth_date > join_date "
                     ~ "then 'birth_date after join_date ' "
-                    ~ "|| cast(join_date as varchar) end"),
-            ]) }}
-        ) as field_issues,
+                    ~ "|| cast(join_date as " ~ dbt.type_string() ~ ") end"),
+            ])
+        ) }} as field_issues,
         row_key
     from source
 ),
@@ -65,31 +74,35 @@ ranked as (
         {%- for column in compared %}
             first_value({{ column }}) over by_key as kept_{{ column }},
         {%- endfor %}
-        row_number() over by_key as occurrence
+        cast(row_number() over by_key_ordered as bigint) as occurrence
     from normalized
-    window by_key as (
-        partition by customer_id
-        order by
-            join_date nulls last,
-        {%- for column in compared if column != 'join_date' %}
-            {{ column }} nulls last{{ ',' if not loop.last }}
-        {%- endfor %}
-        rows between unbounded preceding and unbounded following
-    )
+    window
+        by_key_ordered as ({{ by_key }}),
+        -- The same order over the whole partition: first_value is the kept
+        -- row's (row_number takes no frame on Spark, hence two windows).
+        by_key as (
+            {{ by_key }}
+            rows between unbounded preceding and unbounded following
+        )
 ),
 
 checked as (
     select
-        * exclude (
-            {%- for column in compared %}
-                kept_{{ column }}{{ ',' if not loop.last }}
-            {%- endfor %}
-        ),
+        {#- Every column but the kept_ ones, listed: `* exclude` is
+            DuckDB-only. #}
+        customer_id,
+        {%- for column in compared %}
+        {{ column }},
+        {%- endfor %}
+        parse_errors,
+        field_issues,
+        row_key,
+        occurrence,
         case
             when parse_errors is not null then parse_errors
             when occurrence > 1
                 then 'duplicate customer_id: kept the row with join_date '
-                    || coalesce(cast(kept_join_date as varchar), 'empty')
+                    || coalesce(cast(kept_join_date as {{ dbt.type_string() }}), 'empty')
                     || coalesce(
                         '; this row differs in ' || nullif(concat_ws(
                             ', ',

@@ -14,9 +14,9 @@ normalized as (
         parse_errors,
         field_issues,
         row_key,
-        row_number() over (
+        cast(row_number() over (
             partition by event_id order by event_date, event_name
-        ) as occurrence
+        ) as bigint) as occurrence
     from source
 ),
 

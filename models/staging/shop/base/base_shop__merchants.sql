@@ -11,9 +11,9 @@ normalized as (
         parse_errors,
         field_issues,
         row_key,
-        row_number() over (
+        cast(row_number() over (
             partition by merchant_id order by merchant_name
-        ) as occurrence
+        ) as bigint) as occurrence
     from source
 ),
 

@@ -19,9 +19,9 @@ normalized as (
         parse_errors,
         field_issues,
         row_key,
-        row_number() over (
+        cast(row_number() over (
             partition by offer_id order by valid_from, offer_name
-        ) as occurrence
+        ) as bigint) as occurrence
     from source
 ),
 

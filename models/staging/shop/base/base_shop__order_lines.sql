@@ -116,10 +116,10 @@ deduplicated as (
         parse_errors,
         field_issues,
         row_key,
-        n_loaded + row_number() over (
+        cast(n_loaded + row_number() over (
             partition by line_id
             order by ordered_at, quantity, unit_price
-        ) as occurrence
+        ) as bigint) as occurrence
     from counted
 ),
 

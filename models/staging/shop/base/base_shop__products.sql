@@ -12,19 +12,19 @@ normalized as (
         case when list_price >= 0 then list_price end as list_price,
         case when unit_cost >= 0 then unit_cost end as unit_cost,
         parse_errors,
-        list_concat(
-            field_issues,
-            {{ field_issue_list([
+        {{ list_concat(
+            'field_issues',
+            field_issue_list([
                 field_issue('list_price', 'list_price',
                     "case when list_price < 0 then 'negative list_price' end"),
                 field_issue('unit_cost', 'unit_cost',
                     "case when unit_cost < 0 then 'negative unit_cost' end"),
-            ]) }}
-        ) as field_issues,
+            ])
+        ) }} as field_issues,
         row_key,
-        row_number() over (
+        cast(row_number() over (
             partition by product_id order by product_name, list_price
-        ) as occurrence
+        ) as bigint) as occurrence
     from source
 ),
 
