@@ -45,13 +45,23 @@ $(SPARK_STAMP): $(SPARK_LOCK) $(STAMP)
 	rm -f $(VENV)/.spark-installed-*
 	touch $@
 
-java:  ## A Java runtime for Spark: Debian's OpenJDK 17 when `java` is missing (root or sudo)
+java:  ## A Java runtime for Spark 4 (17 or newer): Debian's default JRE when `java` is missing
+	@# default-jre-headless is OpenJDK 17 on Debian 12 and 21 on Debian 13 (which has no
+	@# openjdk-17 package); Spark 4 runs on either. An older java fails here, in words,
+	@# instead of as an UnsupportedClassVersionError from the JVM mid-build.
 	@if ! command -v java >/dev/null; then \
 		SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO="sudo"; \
 		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openjdk-17-jre-headless; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-jre-headless; \
 	fi
 	@java -version 2>&1 | head -1
+	@major=$$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\)[."].*/\1/p' | head -1); \
+	if [ "$${major:-0}" -lt 17 ]; then \
+		echo "Spark 4 needs Java 17 or newer, but 'java' on PATH is version $${major:-unknown}." >&2; \
+		echo "Install one (apt-get install default-jre-headless, or openjdk-17-jre-headless)" >&2; \
+		echo "and put it first on PATH, or set JAVA_HOME to it." >&2; \
+		exit 1; \
+	fi
 
 run: setup  ## Build the warehouse on the embedded sample, test and publish it, render the reports
 	$(BIN)/marketing-engine build
