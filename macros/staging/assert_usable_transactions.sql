@@ -6,6 +6,10 @@
         calls it is built, after base_shop__order_lines exists. -#}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set base = ref('base_shop__order_lines') -%}
+    {#- Compiling without a build (sqlfluff's dbt templater, `dbt compile` on a
+        fresh file): nothing to check yet. -#}
+    {%- if adapter.get_relation(base.database, base.schema, base.identifier)
+        is none -%}{{ return('') }}{%- endif -%}
     {%- set counts = run_query(
         "select count(*), count(case when quarantine_reason is null then 1 end) "
         ~ "from " ~ base) -%}
