@@ -71,10 +71,10 @@ def _expected_rfm(read_table=_read_sample) -> pd.DataFrame:
     return per_customer
 
 
-def test_rfm_matches_an_independent_recomputation_for_every_customer(warehouse):
-    expected = _expected_rfm()
+def assert_dim_customers_match(con, expected: pd.DataFrame) -> None:
+    """dim_customers' R, F and M equal `expected` (from _expected_rfm) for every buyer."""
     actual = (
-        warehouse.execute(
+        con.execute(
             "select customer_id, recency_days, frequency, cast(monetary as double) as monetary "
             "from marts.dim_customers where frequency > 0"
         )
@@ -86,6 +86,10 @@ def test_rfm_matches_an_independent_recomputation_for_every_customer(warehouse):
     assert (joined["recency_days"] == joined["recency_days_expected"]).all()
     assert (joined["frequency"] == joined["frequency_expected"]).all()
     assert (joined["monetary"] - joined["monetary_expected"]).abs().max() < 0.01
+
+
+def test_rfm_matches_an_independent_recomputation_for_every_customer(warehouse):
+    assert_dim_customers_match(warehouse, _expected_rfm())
 
 
 def test_every_named_segment_has_customers_and_shares_sum_to_one(warehouse):

@@ -173,19 +173,7 @@ def test_rfm_from_parquet_matches_an_independent_recomputation_on_spark(
 
     expected = sample_checks._expected_rfm(read_parquet)
     spark = duckdb.connect(str(parquet_builds / "spark.duckdb"), read_only=True)
-    actual = (
-        spark.execute(
-            "select customer_id, recency_days, frequency, cast(monetary as double) as monetary"
-            " from marts.dim_customers where frequency > 0"
-        )
-        .df()
-        .set_index("customer_id")
-    )
-    assert set(actual.index) == set(expected.index)
-    joined = actual.join(expected.add_suffix("_expected"))
-    assert (joined["recency_days"] == joined["recency_days_expected"]).all()
-    assert (joined["frequency"] == joined["frequency_expected"]).all()
-    assert (joined["monetary"] - joined["monetary_expected"]).abs().max() < 0.01
+    sample_checks.assert_dim_customers_match(spark, expected)
 
 
 def test_kpi_checks_pass_on_spark(sample_builds):
