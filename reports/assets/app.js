@@ -508,6 +508,9 @@
   function csvCell(v) {
     if (missing(v)) { return ""; }
     var s = String(v);
+    // A text cell a spreadsheet would run as a formula (CSV injection) gets a leading
+    // apostrophe; numbers keep their sign. The same rule as _defused in reports/data.py.
+    if (typeof v === "string" && /^[=+@\t\r-]/.test(s)) { s = "'" + s; }
     return /[",\n\r]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
   }
   function matchingTotal(spec, filteredCount) {

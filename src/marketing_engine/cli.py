@@ -390,6 +390,8 @@ def export(out_dir: Path, db: Path | None) -> None:
     source = db or serving_db_path(project_dir())
     if not source.exists():
         _fail(f"no warehouse at {source}: run `marketing-engine build` first")
+    from marketing_engine.reports.data import spreadsheet_safe
+
     out_dir.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(source), read_only=True) as con:
         for name, sql in EXPORTS.items():
@@ -397,7 +399,10 @@ def export(out_dir: Path, db: Path | None) -> None:
                 target = out_dir / f"{name}.{fmt}"
                 options = "(header true)" if fmt == "csv" else "(format parquet)"
                 try:
-                    con.execute(f"copy ({sql}) to '{target}' {options}")
+                    # CSV opens in spreadsheets: no text cell may start a formula there;
+                    # the Parquet file keeps every value as it is.
+                    query = spreadsheet_safe(con, sql) if fmt == "csv" else sql
+                    con.execute(f"copy ({query}) to '{target}' {options}")
                 except duckdb.Error as error:
                     _fail(f"could not export {name}: {error}")
             count = con.execute(f"select count(*) from ({sql})").fetchone()[0]

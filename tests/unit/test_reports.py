@@ -445,6 +445,30 @@ def test_a_long_list_is_capped_in_the_page_with_full_csv_files(customers_db, tmp
     assert table["filters"] == {"segment": "segment", "city": "city"}
 
 
+def test_csv_files_never_hand_a_spreadsheet_a_formula(customers_db, tmp_path):
+    db, reports = customers_db
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "update marts.customers set city = case customer_id"
+            " when 'C00000' then '=HYPERLINK(\"http://x\",\"y\")' when 'C00001' then '+1+2'"
+            " when 'C00002' then '-3+4' when 'C00003' then '@SUM(A1)' else city end,"
+            " spend = case when customer_id = 'C00004' then -12.5 else spend end"
+        )
+    page(reports, "01_customers", CUSTOMERS)
+    html = render_site(db, reports, tmp_path / "out").read_text()
+    (table,) = [b for b in blocks_of(html).values() if b["kind"] == "table"]
+    written = pd.read_csv(tmp_path / "out/site" / table["data"]["files"]["all"])
+    cities = dict(zip(written["customer_id"], written["city"], strict=True))
+    assert cities["C00000"] == '\'=HYPERLINK("http://x","y")'
+    assert [cities[c] for c in ("C00001", "C00002", "C00003")] == ["'+1+2", "'-3+4", "'@SUM(A1)"]
+    assert cities["C00005"] in {"Pune", "Delhi"}
+    # numbers keep their sign, and a filter file holds the same defused text
+    assert written.set_index("customer_id").loc["C00004", "spend"] == -12.5
+    by_segment = table["data"]["files"]["by"]["segment"]
+    at_risk = pd.read_csv(tmp_path / "out/site" / by_segment["At Risk"])
+    assert at_risk.set_index("customer_id").loc["C00001", "city"] == "'+1+2"
+
+
 def test_a_page_over_the_weight_limit_names_the_page_and_the_fix(customers_db, tmp_path):
     db, reports = customers_db
     page(reports, "01_customers", CUSTOMERS.replace("cap=25", "cap=100000"))

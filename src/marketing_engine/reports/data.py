@@ -141,8 +141,36 @@ class CsvWriter:
         return files
 
     def _copy(self, sql: str, path: Path) -> str:
-        self.con.execute(f"copy ({sql}) to '{path}' (header, delimiter ',')")
+        query = spreadsheet_safe(self.con, sql)
+        self.con.execute(f"copy ({query}) to '{path}' (header, delimiter ',')")
         return f"data/{path.name}"
+
+
+# A text cell a spreadsheet would run as a formula (CSV injection: "=HYPERLINK(...)" in a
+# customer name) is written with a leading apostrophe, which spreadsheets show as text.
+# Numbers keep their sign. The same rule as csvCell in reports/assets/app.js.
+FORMULA_START = r"^[=+@\t\r-]"
+
+
+def spreadsheet_safe(con: duckdb.DuckDBPyConnection, sql: str) -> str:
+    """`sql` with every text cell that starts a formula prefixed by an apostrophe."""
+    columns = ", ".join(
+        _defused(name) if kind == "VARCHAR" else _quoted(name)
+        for name, kind, *_ in con.execute(f"describe ({sql})").fetchall()
+    )
+    return f"select {columns} from ({sql})"
+
+
+def _quoted(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _defused(column: str) -> str:
+    quoted = _quoted(column)
+    return (
+        f"case when regexp_matches({quoted}, '{FORMULA_START}') "
+        f"then chr(39) || {quoted} else {quoted} end as {quoted}"
+    )
 
 
 def embed(
