@@ -1,4 +1,9 @@
-"""One row per customer and algorithm (kmeans, dbscan, hierarchical): stable cluster id and name."""
+"""One row per customer and algorithm (kmeans, dbscan, hierarchical): stable cluster id and name.
+
+KMeans and Ward labels come scored in SQL (cluster_scores, from the fit cluster_fit
+publishes); DBSCAN's from the Python fit. Here they keep the previous build's ids and
+get names.
+"""
 
 import duckdb
 
