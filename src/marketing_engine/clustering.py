@@ -98,6 +98,13 @@ class AlgorithmFit:
     fit_sample_size: int | None = None
     # The silhouette already computed on the fit sample's labels (KMeans sweep), if any.
     sample_silhouette: float | None = None
+    # What scores a customer outside the fit (published in cluster_fit, applied in SQL by
+    # cluster_scores): the centres in the order argmin sees them, each centre's canonical
+    # cluster id (None: nearest to nobody), and customers whose label the fit itself set
+    # (Ward's sample), by row position, with their canonical labels.
+    centres: np.ndarray | None = None
+    centre_ids: list[int | None] | None = None
+    member_index: np.ndarray | None = None
 
 
 @dataclass
@@ -109,13 +116,27 @@ class ClusteringResult:
     fits: dict[str, AlgorithmFit]
     evaluation: pd.DataFrame
     kmeans_sweep: pd.DataFrame = field(default_factory=pd.DataFrame)
+    scaler: Scaler | None = None
 
 
 # --- features ----------------------------------------------------------------------
 
 
-def prepare_features(frame: pd.DataFrame, config: ClusteringConfig) -> np.ndarray:
-    """Log-transform, impute (median) and standardize the configured feature columns."""
+@dataclass(frozen=True)
+class Scaler:
+    """The fitted feature scaling: per feature, whether log1p applies, the median that
+    imputes a missing value (after the log) and the mean and standard deviation that
+    standardize it. Fitted on every customer, published in cluster_fit so SQL can
+    apply it (cluster_scores)."""
+
+    features: tuple[str, ...]
+    is_log: tuple[bool, ...]
+    medians: np.ndarray
+    means: np.ndarray
+    stds: np.ndarray
+
+
+def _transformed(frame: pd.DataFrame, config: ClusteringConfig) -> pd.DataFrame:
     missing = [name for name in config.features if name not in frame.columns]
     if missing:
         raise KeyError(
@@ -126,11 +147,34 @@ def prepare_features(frame: pd.DataFrame, config: ClusteringConfig) -> np.ndarra
     for name in config.log_features:
         if name in values:
             values[name] = np.log1p(values[name].clip(lower=0))
-    values = values.fillna(values.median()).fillna(0.0)
-    matrix = values.to_numpy()
+    return values
+
+
+def _scale(frame: pd.DataFrame, config: ClusteringConfig) -> tuple[np.ndarray, Scaler]:
+    values = _transformed(frame, config)
+    medians = values.median()
+    matrix = values.fillna(medians).fillna(0.0).to_numpy()
+    means = matrix.mean(axis=0)
     std = matrix.std(axis=0)
     std[std == 0] = 1.0
-    return (matrix - matrix.mean(axis=0)) / std
+    scaler = Scaler(
+        features=tuple(config.features),
+        is_log=tuple(name in config.log_features for name in config.features),
+        medians=medians.to_numpy(dtype=float),
+        means=means,
+        stds=std,
+    )
+    return (matrix - means) / std, scaler
+
+
+def prepare_features(frame: pd.DataFrame, config: ClusteringConfig) -> np.ndarray:
+    """Log-transform, impute (median) and standardize the configured feature columns."""
+    return _scale(frame, config)[0]
+
+
+def fit_scaler(frame: pd.DataFrame, config: ClusteringConfig) -> Scaler:
+    """The scaling prepare_features applies, as parameters (see Scaler)."""
+    return _scale(frame, config)[1]
 
 
 def _sample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -190,12 +234,22 @@ def knee_index(values: np.ndarray) -> int:
 
 def _canonical(labels: np.ndarray) -> np.ndarray:
     """Relabel clusters 0..k-1 by size (largest first), ties by smallest member index."""
+    return _relabel(labels, _canonical_mapping(labels))
+
+
+def _canonical_mapping(labels: np.ndarray) -> dict:
+    """The mapping _canonical applies: raw label -> canonical label (noise stays noise)."""
     clusters = [c for c in np.unique(labels) if c != NOISE]
     first_member = {c: int(np.flatnonzero(labels == c)[0]) for c in clusters}
     order = sorted(clusters, key=lambda c: (-int((labels == c).sum()), first_member[c]))
     mapping = {old: new for new, old in enumerate(order)}
     mapping[NOISE] = NOISE
-    return _relabel(labels, mapping)
+    return mapping
+
+
+def _centre_ids(mapping: dict, n_centres: int) -> list[int | None]:
+    """Canonical id of each raw centre 0..n-1; None for a centre nearest to nobody."""
+    return [int(mapping[c]) if c in mapping else None for c in range(n_centres)]
 
 
 def _relabel(labels: np.ndarray, mapping: dict) -> np.ndarray:
@@ -277,9 +331,12 @@ def fit_kmeans(x: np.ndarray, config: ClusteringConfig) -> tuple[AlgorithmFit, p
     sweep["is_chosen"] = sweep["k"] == best_k
     best = models[best_k]
     nearest, _ = nearest_point(x, best.cluster_centers_, config.assign_chunk_rows)
-    labels = _canonical(nearest)
+    mapping = _canonical_mapping(nearest)
+    labels = _relabel(nearest, mapping)
     parameters = {"k": best_k, "n_init": 4}
     fit = AlgorithmFit("kmeans", labels, parameters, float(best.inertia_), note, len(sample))
+    fit.centres = best.cluster_centers_.copy()
+    fit.centre_ids = _centre_ids(mapping, len(fit.centres))
     if np.array_equal(_canonical(best.labels_), _canonical(labels[index])):
         # Same partition of the same sample: the evaluation's silhouette is the sweep's.
         chosen = sweep.loc[sweep["is_chosen"], "silhouette"].iloc[0]
@@ -324,7 +381,14 @@ def fit_hierarchical(x: np.ndarray, n_clusters: int, config: ClusteringConfig) -
     labels, _ = nearest_point(x, centroids, config.assign_chunk_rows)
     labels[index] = fitted
     parameters = {"n_clusters": int(n_clusters), "linkage": "ward"}
-    return AlgorithmFit("hierarchical", _canonical(labels), parameters, fit_sample_size=len(index))
+    mapping = _canonical_mapping(labels)
+    fit = AlgorithmFit(
+        "hierarchical", _relabel(labels, mapping), parameters, fit_sample_size=len(index)
+    )
+    fit.centres = centroids
+    fit.centre_ids = _centre_ids(mapping, len(centroids))
+    fit.member_index = index
+    return fit
 
 
 # --- evaluation ----------------------------------------------------------------------
@@ -643,7 +707,7 @@ def _fit(frame: pd.DataFrame, config: ClusteringConfig) -> ClusteringResult:
 
 
 def _fit_all_algorithms(frame: pd.DataFrame, config: ClusteringConfig) -> ClusteringResult:
-    x = prepare_features(frame, config)
+    x, scaler = _scale(frame, config)
     kmeans, sweep = fit_kmeans(x, config)
     if kmeans.parameters.get("fallback"):
         # Too few distinct customers to cluster: every algorithm gives one cluster.
@@ -674,6 +738,7 @@ def _fit_all_algorithms(frame: pd.DataFrame, config: ClusteringConfig) -> Cluste
         fits=fits,
         evaluation=evaluation,
         kmeans_sweep=sweep,
+        scaler=scaler,
     )
 
 
@@ -681,17 +746,22 @@ def assignments(
     frame: pd.DataFrame,
     config: ClusteringConfig,
     previous: pd.DataFrame | None = None,
+    scores: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Long table: one row per customer and algorithm with a stable cluster id and name."""
+    """Long table: one row per customer and algorithm with a stable cluster id and name.
+
+    `scores` (customer_id, algorithm, cluster_id: cluster_scores) gives the canonical
+    labels of the algorithms scored in SQL; the others come from the Python fit.
+    """
     result = fit_all(frame, config)
     ordered = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
     parts = []
-    for algorithm, fit in result.fits.items():
+    for algorithm, fit_labels in scored_labels(result, scores).items():
         before = None
         if previous is not None and not previous.empty:
             before = previous.loc[previous["algorithm"] == algorithm, ["customer_id", "cluster_id"]]
         labels = match_previous(
-            fit.labels, result.scaled, result.customer_ids, before, config.match_tolerance
+            fit_labels, result.scaled, result.customer_ids, before, config.match_tolerance
         )
         names = name_clusters(ordered, labels)
         parts.append(
@@ -762,3 +832,111 @@ def evaluation_table(
         table[name] = table[name].astype("boolean")
     table["note"] = table["note"].astype("string")
     return table
+
+
+# --- the fit as a table (fit in Python on the sample, score in SQL) --------------------
+
+SCORED_IN_SQL = ("kmeans", "hierarchical")
+FIT_COLUMNS = {
+    "algorithm": "string",
+    "parameter": "string",
+    "customer_id": "string",
+    "feature": "string",
+    "feature_position": "Int64",
+    "centre_position": "Int64",
+    "cluster_id": "Int64",
+    "is_log_transformed": "boolean",
+    "value": "float64",
+}
+
+
+def fit_table(result: ClusteringResult) -> pd.DataFrame:
+    """The fit's parameters, long: what cluster_scores needs to score any customer in SQL.
+
+    - algorithm 'scaler', parameter median / mean / std: one row per feature
+      (is_log_transformed: log1p of the value clipped at 0 comes first);
+    - kmeans and hierarchical, parameter 'centre': one row per centre and feature in
+      standardized units; centre_position is the order argmin breaks ties in,
+      cluster_id the canonical id (largest cluster 0; null when nearest to nobody);
+    - hierarchical, parameter 'member': the customers Ward itself labelled (its
+      sample), whose label overrides the nearest centroid.
+    DBSCAN is not in the table: it is scored in Python (nearest core customer
+    within eps needs a spatial index over tens of thousands of cores).
+    """
+    scaler = result.scaler
+    if scaler is None:
+        raise ValueError("the clustering result carries no scaler: fit it with fit_all")
+    rows: list[dict] = []
+    for position, feature in enumerate(scaler.features):
+        for parameter, values in (
+            ("median", scaler.medians),
+            ("mean", scaler.means),
+            ("std", scaler.stds),
+        ):
+            value = float(values[position])
+            rows.append(
+                {
+                    "algorithm": "scaler",
+                    "parameter": parameter,
+                    "feature": feature,
+                    "feature_position": position,
+                    "is_log_transformed": scaler.is_log[position],
+                    "value": None if np.isnan(value) else value,
+                }
+            )
+    for algorithm in SCORED_IN_SQL:
+        fit = result.fits[algorithm]
+        centres, centre_ids = fit.centres, fit.centre_ids
+        if centres is None or centre_ids is None:
+            # The single-cluster fallback: one centre, everyone nearest to it.
+            centres, centre_ids = np.zeros((1, len(scaler.features))), [0]
+        for centre_position, (centre, cluster_id) in enumerate(
+            zip(centres, centre_ids, strict=True)
+        ):
+            for position, feature in enumerate(scaler.features):
+                rows.append(
+                    {
+                        "algorithm": algorithm,
+                        "parameter": "centre",
+                        "feature": feature,
+                        "feature_position": position,
+                        "centre_position": centre_position,
+                        "cluster_id": cluster_id,
+                        "value": float(centre[position]),
+                    }
+                )
+        if fit.member_index is not None:
+            for index in fit.member_index:
+                rows.append(
+                    {
+                        "algorithm": algorithm,
+                        "parameter": "member",
+                        "customer_id": result.customer_ids[index],
+                        "cluster_id": int(fit.labels[index]),
+                    }
+                )
+    table = pd.DataFrame(rows, columns=list(FIT_COLUMNS))
+    return table.astype(FIT_COLUMNS)
+
+
+def scored_labels(result: ClusteringResult, scores: pd.DataFrame | None) -> dict[str, np.ndarray]:
+    """Per algorithm, the labels to publish: those scored in SQL (cluster_scores:
+    customer_id, algorithm, cluster_id) where given, else the Python fit's own."""
+    labels = {algorithm: fit.labels for algorithm, fit in result.fits.items()}
+    if scores is None:
+        return labels
+    position = pd.Index(result.customer_ids)
+    for algorithm, rows in scores.groupby("algorithm"):
+        if algorithm not in labels:
+            continue
+        at = position.get_indexer(rows["customer_id"])
+        if (at < 0).any() or len(rows) != len(position):
+            raise ValueError(
+                f"cluster_scores scored {len(rows):,} customers for {algorithm}, but the "
+                f"fit has {len(position):,} (missing or extra customer ids): rebuild "
+                "cluster_fit and cluster_scores together (dbt build -s +cluster_assignments)"
+            )
+        scored = np.empty(len(position), dtype=np.int64)
+        scored[at] = rows["cluster_id"].to_numpy(dtype=np.int64)
+        labels[str(algorithm)] = scored
+    return labels

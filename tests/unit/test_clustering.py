@@ -437,3 +437,62 @@ def test_shared_silhouettes_equal_sklearns_one_at_a_time():
         expected = silhouette_score(x[keep], labels[keep], sample_size=size, random_state=42)
         assert value == pytest.approx(expected, rel=1e-9, abs=1e-12)
     assert shared[4] is None
+
+
+def _score_from_fit_table(frame: pd.DataFrame, table: pd.DataFrame) -> dict[str, np.ndarray]:
+    """What cluster_scores computes, from the published fit alone (no fitted object)."""
+    scaler = table[table["algorithm"] == "scaler"].pivot(
+        index="feature_position", columns="parameter", values="value"
+    )
+    flags = table[table["algorithm"] == "scaler"].groupby("feature_position")
+    features = flags["feature"].first()
+    is_log = flags["is_log_transformed"].first()
+    ordered = frame.sort_values("customer_id").reset_index(drop=True)
+    z = np.empty((len(ordered), len(features)))
+    for position, feature in features.items():
+        value = ordered[feature].astype(float)
+        if is_log[position]:
+            value = np.log1p(value.clip(lower=0))
+        median = scaler.loc[position, "median"]
+        value = value.fillna(0.0 if pd.isna(median) else median)
+        z[:, position] = (value - scaler.loc[position, "mean"]) / scaler.loc[position, "std"]
+    labels = {}
+    for algorithm in clustering.SCORED_IN_SQL:
+        centres = table[(table["algorithm"] == algorithm) & (table["parameter"] == "centre")]
+        wide = centres.pivot(index="centre_position", columns="feature_position", values="value")
+        ids = centres.groupby("centre_position")["cluster_id"].first().to_numpy()
+        squared = ((z[:, None, :] - wide.to_numpy()[None, :, :]) ** 2).sum(axis=2)
+        scored = ids[squared.argmin(axis=1)].astype(np.int64)
+        members = table[(table["algorithm"] == algorithm) & (table["parameter"] == "member")]
+        at = pd.Index(ordered["customer_id"]).get_indexer(members["customer_id"])
+        scored[at] = members["cluster_id"].to_numpy(dtype=np.int64)
+        labels[algorithm] = scored
+    return labels
+
+
+def test_the_published_fit_alone_reproduces_every_customers_label():
+    # More customers than the fit samples, missing values the scaler imputes.
+    frame = synthetic(n_per_group=600, seed=4)
+    frame.loc[frame.index[::97], "discounted_revenue_share"] = np.nan
+    cfg = config(fit_sample_size=900, hierarchical_sample_size=300)
+    result = fit_all(frame, cfg)
+    table = clustering.fit_table(result)
+    assert set(table.loc[table["parameter"] == "member", "algorithm"]) == {"hierarchical"}
+    assert (table["parameter"] == "member").sum() == 300
+    scored = _score_from_fit_table(frame, table)
+    for algorithm, labels in scored.items():
+        np.testing.assert_array_equal(labels, result.fits[algorithm].labels, err_msg=algorithm)
+        assert len(np.unique(labels)) >= 2
+
+
+def test_labels_scored_elsewhere_replace_the_fits_and_a_mismatch_is_named():
+    frame = synthetic(n_per_group=100, seed=2)
+    cfg = config()
+    result = fit_all(frame, cfg)
+    ids = result.customer_ids
+    flipped = pd.DataFrame({"customer_id": ids, "algorithm": "kmeans", "cluster_id": 0})
+    labels = clustering.scored_labels(result, flipped)
+    assert (labels["kmeans"] == 0).all()
+    assert labels["dbscan"] is result.fits["dbscan"].labels
+    with pytest.raises(ValueError, match="cluster_scores scored 399 customers for kmeans"):
+        clustering.scored_labels(result, flipped.iloc[1:])
