@@ -23,7 +23,9 @@ CORE_ON_SPARK = {
     ("intermediate", "int_customer_features"),
     ("marts", "dim_customers"),
     ("marts", "dim_products"),
-    ("marts", "fct_orders"),
+    # fct_orders is a view over it (a view has no files in Spark's warehouse to compare;
+    # dbt building it on Spark shows its SQL runs there).
+    ("intermediate", "int_order_lines_aggregated_to_orders"),
     ("marts", "fct_segment_kpis"),
     ("marts", "fct_segment_history"),
     ("marts", "fct_segment_transitions"),
