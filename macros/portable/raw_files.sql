@@ -23,8 +23,8 @@
         names DuckDB's glob() accepts match: backup/customers.csv is not
         customers.csv. A missing raw_data_dir lists nothing, so it gives the
         same "not found in raw_data_dir" error as DuckDB instead of Spark's
-        PATH_NOT_FOUND: the listing is the glob {raw_data_dir,<a file of this
-        project>}, which matches at least that one file (for an absolute
+        PATH_NOT_FOUND: the listing is the glob {raw_data_dir,<a file of the
+        JVM>}, which matches at least that one file (for an absolute
         local path, as the session method reads; a relative path or one with
         a scheme such as hdfs:// is listed as it is, and Spark names it when
         it is missing). -#}
@@ -67,10 +67,12 @@
 
 
 {% macro project_file_path() %}
-    {#- A file that always exists: this project's dbt_project.yml. -#}
-    {%- set root = model.root_path if model is defined and model
-        and model.root_path else '.' -%}
-    {{ return(root ~ '/dbt_project.yml') }}
+    {#- A file that always exists where the Spark driver lists files: the
+        class image of the JVM running Spark (<java.home>/lib/modules, in
+        every Java 9 or newer). -#}
+    {%- set home = run_query(
+        "select reflect('java.lang.System', 'getProperty', 'java.home')") -%}
+    {{ return(home.columns[0].values()[0] ~ '/lib/modules') }}
 {% endmacro %}
 
 
