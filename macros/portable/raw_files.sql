@@ -31,7 +31,7 @@
     {%- set listing = 'marketing_engine__raw_files_' ~ local_md5(raw_dir)[:12] -%}
     {%- set listed = run_query("show views like '" ~ listing ~ "'") -%}
     {%- if listed.rows | length == 0 -%}
-        {%- set sentinel = project_file_path() -%}
+        {%- set sentinel = always_present_file() -%}
         {%- if raw_dir.startswith('/') and sentinel.startswith('/') -%}
             {#- A glob must start at the root: /{tmp/raw,work/project/x}. -#}
             {%- set root = '/{' ~ glob_escaped(raw_dir[1:]) ~ ','
@@ -66,7 +66,7 @@
 {% endmacro %}
 
 
-{% macro project_file_path() %}
+{% macro always_present_file() %}
     {#- A file that always exists where the Spark driver lists files: the
         class image of the JVM running Spark (<java.home>/lib/modules, in
         every Java 9 or newer). -#}
