@@ -5,15 +5,16 @@ KPI checks of the DuckDB suite pass on Spark's tables."""
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 import pytest
 
 from tests.integration import test_sample_build as sample_checks
+from tests.spark.raw_layout import read_all_text
 
 # Every core SQL mart and the RFM intermediate models must be among Spark's tables.
 CORE_ON_SPARK = {
@@ -22,7 +23,9 @@ CORE_ON_SPARK = {
     ("intermediate", "int_customer_features"),
     ("marts", "dim_customers"),
     ("marts", "dim_products"),
-    ("marts", "fct_orders"),
+    # fct_orders is a view over it (a view has no files in Spark's warehouse to compare;
+    # dbt building it on Spark shows its SQL runs there).
+    ("intermediate", "int_order_lines_aggregated_to_orders"),
     ("marts", "fct_segment_kpis"),
     ("marts", "fct_segment_history"),
     ("marts", "fct_segment_transitions"),
@@ -167,11 +170,7 @@ def test_rfm_matches_an_independent_recomputation_on_spark(sample_builds):
 def test_rfm_from_parquet_matches_an_independent_recomputation_on_spark(
     parquet_builds, parquet_raw_dir
 ):
-    def read_parquet(table: str) -> pd.DataFrame:
-        frame = pq.read_table(parquet_raw_dir / f"{table}.parquet").to_pandas()
-        return frame.astype(object).where(frame.notna(), "").astype(str)
-
-    expected = sample_checks._expected_rfm(read_parquet)
+    expected = sample_checks._expected_rfm(partial(read_all_text, parquet_raw_dir))
     spark = duckdb.connect(str(parquet_builds / "spark.duckdb"), read_only=True)
     sample_checks.assert_dim_customers_match(spark, expected)
 

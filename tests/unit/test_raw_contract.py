@@ -84,3 +84,76 @@ def test_the_fit_check_can_fail():
     assert not _parquet_type_fits(pa.decimal128(18, 3), "decimal(18, 2)")
     assert not _parquet_type_fits(pa.string(), "date")
     assert not _parquet_type_fits(pa.int32(), "varchar")
+
+
+class _Returned(Exception):
+    """How dbt's return() hands a macro's value back."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+def _spark_normalized_name(header: str) -> str:
+    """macros/portable/raw_files.sql normalized_column_name(header), rendered with Jinja."""
+    import re
+
+    import jinja2
+
+    text = (PROJECT / "macros" / "portable" / "raw_files.sql").read_text()
+    start = text.index("{% macro normalized_column_name(")
+    end = text.index("{% endmacro %}", start) + len("{% endmacro %}")
+
+    def dbt_return(value):
+        raise _Returned(value)
+
+    env = jinja2.Environment(extensions=["jinja2.ext.do"])
+    template = env.from_string(text[start:end] + "{{ normalized_column_name(header) }}")
+    modules = type("Modules", (), {"re": re})
+    try:
+        template.render(header=header, modules=modules, **{"return": dbt_return})
+    except _Returned as returned:
+        return returned.value
+    raise AssertionError("normalized_column_name returned nothing")
+
+
+HEADERS = [
+    " Customer ID",
+    "First-Name",
+    "  Email ",
+    "2col",
+    "ÄBC Straße",
+    "a__b",
+    "Order.Total",
+    "CamelCase",
+    "x \t y",
+    "%%",
+    "Ünïcödé_Ñame",
+]
+
+
+def test_spark_normalises_csv_headers_as_duckdb_does(tmp_path):
+    """On Spark a CSV header is renamed by normalized_column_name; on DuckDB read_csv's
+    normalize_names does it. Both must give the same names (DuckDB's keyword prefix aside:
+    a keyword is never a contract column, checked below)."""
+    import duckdb
+
+    for index, header in enumerate(HEADERS):
+        path = tmp_path / f"h{index}.csv"
+        path.write_text(f'"{header}",other\n1,2\n', encoding="utf-8")
+        ((duckdb_name,),) = duckdb.sql(
+            f"select column_name from (describe select * from read_csv('{path}', "
+            "header = true, all_varchar = true, normalize_names = true)) limit 1"
+        ).fetchall()
+        assert _spark_normalized_name(header) == duckdb_name, header
+
+
+def test_contract_columns_are_normal_names_and_no_duckdb_keyword():
+    import duckdb
+
+    keywords = {
+        row[0] for row in duckdb.sql("select keyword_name from duckdb_keywords()").fetchall()
+    }
+    for table, contract in CONTRACT.items():
+        for column in contract["columns"]:
+            assert column not in keywords, f"{table}.{column} is a DuckDB keyword"
+            assert _spark_normalized_name(column) == column, f"{table}.{column}"

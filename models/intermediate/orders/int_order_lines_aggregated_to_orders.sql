@@ -6,7 +6,7 @@
 -- aggregated again from all their lines, and every order of their customers
 -- is numbered again; those orders replace their old rows (by order_id).
 {{ config(
-    materialized='incremental',
+    materialized=daily_materialization(),
     incremental_strategy='delete+insert',
     unique_key='order_id',
     full_refresh=daily_full_refresh(),

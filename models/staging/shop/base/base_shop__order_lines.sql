@@ -6,7 +6,7 @@
 -- everything before it is what was loaded. A repeated line_id is still a
 -- duplicate across days: the loaded rows are earlier, so they count first.
 {{ config(
-    materialized='incremental',
+    materialized=daily_materialization(),
     incremental_strategy='append',
     full_refresh=daily_full_refresh(),
     on_schema_change='fail',
