@@ -13,7 +13,7 @@ with order_lines as (
 order_baskets as (
     select
         order_id,
-        list_sort(list(distinct category)) as categories
+        {{ sorted_distinct_list('category') }} as categories
     from order_lines
     where not is_return
     group by order_id
@@ -37,7 +37,7 @@ basket_categories as (
     select
         basket_id,
         orders,
-        unnest(categories) as category
+        {{ unnest_list('categories') }} as category
     from baskets
 ),
 
