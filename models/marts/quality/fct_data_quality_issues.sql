@@ -20,44 +20,34 @@ order_lines as (
     select * from {{ ref('stg_shop__order_lines') }}
 ),
 
--- Both measures are functions of (unit_price, quantity), so the lines are
--- counted once per distinct pair (one pass over the lines) and everything
--- up to the list of implausible values works on those few thousand pairs;
--- the lines themselves are read once more, to pick the flagged pairs.
 measured as (
     select
         line_id,
         unit_price,
-        quantity
+        abs(quantity * unit_price) as line_amount
     from order_lines
     where not is_return and unit_price > 0 and quantity <> 0
 ),
 
-pairs as (
-    select
-        unit_price,
-        quantity,
-        count(*) as n_lines
-    from measured
-    group by unit_price, quantity
-),
-
 values_by_measure as (
     select
-        unit_price,
-        quantity,
-        n_lines,
+        line_id,
         'unit_price' as column_name,
         cast(unit_price as double) as measure_value
-    from pairs
+    from measured
     union all
     select
-        unit_price,
-        quantity,
-        n_lines,
+        line_id,
         'line_amount' as column_name,
-        cast(abs(quantity * unit_price) as double) as measure_value
-    from pairs
+        cast(line_amount as double) as measure_value
+    from measured
+),
+
+logged as (
+    select
+        *,
+        log10(measure_value) as log_value
+    from values_by_measure
 ),
 
 -- The medians are exact, computed from each measure's distinct values and
@@ -66,9 +56,8 @@ values_by_measure as (
 histogram as (
     select
         column_name,
-        measure_value,
         log10(measure_value) as log_value,
-        sum(n_lines) as n_values
+        count(*) as n_values
     from values_by_measure
     group by column_name, measure_value
 ),
@@ -93,9 +82,14 @@ medians as (
         n_lines,
         (
             min(
-                case when running_n >= floor((n_lines - 1) / 2) + 1 then log_value end
+                case
+                    when running_n >= floor((n_lines - 1) / 2) + 1
+                        then log_value
+                end
             )
-            + min(case when running_n >= floor(n_lines / 2) + 1 then log_value end)
+            + min(
+                case when running_n >= floor(n_lines / 2) + 1 then log_value end
+            )
         ) / 2 as median_log
     from medians_cumulative
     group by column_name, n_lines
@@ -132,23 +126,28 @@ spreads as (
         n_lines,
         (
             min(
-                case when running_n >= floor((n_lines - 1) / 2) + 1 then deviation end
+                case
+                    when running_n >= floor((n_lines - 1) / 2) + 1
+                        then deviation
+                end
             )
-            + min(case when running_n >= floor(n_lines / 2) + 1 then deviation end)
+            + min(
+                case when running_n >= floor(n_lines / 2) + 1 then deviation end
+            )
         ) / 2 as mad_log
     from spreads_cumulative
     group by column_name, n_lines
 ),
 
--- The implausible values, each with its finding (formatted once per value).
-implausible_values as (
+implausible as (
     select
-        histogram.column_name,
-        histogram.measure_value,
-        {{ double_to_text('histogram.measure_value') }} as raw_value,
-        'implausible ' || histogram.column_name || ': '
+        'transactions' as table_name,
+        logged.line_id as row_key,
+        logged.column_name,
+        {{ double_to_text('logged.measure_value') }} as raw_value,
+        'implausible ' || logged.column_name || ': '
         || {{ format_significant(
-            'power(10, histogram.log_value - medians.median_log)', 3) }}
+            'power(10, logged.log_value - medians.median_log)', 3) }}
         || ' x the median of '
         || {{ format_fixed('power(10, medians.median_log)', 2) }}
         || case
@@ -158,13 +157,13 @@ implausible_values as (
             else ' (over 1000x off the median of fewer than 20 lines)'
         end
         || '; row kept' as issue
-    from histogram
+    from logged
     inner join medians
-        on histogram.column_name = medians.column_name
+        on logged.column_name = medians.column_name
     inner join spreads
-        on histogram.column_name = spreads.column_name
+        on logged.column_name = spreads.column_name
     where
-        abs(histogram.log_value - medians.median_log) > case
+        abs(logged.log_value - medians.median_log) > case
             when medians.n_lines >= 20
                 then greatest(
                         {{ var('implausible_mad_multiplier') }}
@@ -174,34 +173,6 @@ implausible_values as (
             -- too few lines for a spread: only 1000x off the median
             else 3
         end
-),
-
-flagged_pairs as (
-    select
-        values_by_measure.unit_price,
-        values_by_measure.quantity,
-        implausible_values.column_name,
-        implausible_values.raw_value,
-        implausible_values.issue
-    from values_by_measure
-    inner join implausible_values
-        on
-            values_by_measure.column_name = implausible_values.column_name
-            and values_by_measure.measure_value = implausible_values.measure_value
-),
-
-implausible as (
-    select
-        'transactions' as table_name,
-        measured.line_id as row_key,
-        flagged_pairs.column_name,
-        flagged_pairs.raw_value,
-        flagged_pairs.issue
-    from measured
-    inner join flagged_pairs
-        on
-            measured.unit_price = flagged_pairs.unit_price
-            and measured.quantity = flagged_pairs.quantity
 ),
 
 final as (

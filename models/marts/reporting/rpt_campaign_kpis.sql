@@ -57,8 +57,10 @@ final as (
     -- explicit types: campaign_results may be an empty frame without them
     select
         cast(best.campaign_id as {{ dbt.type_string() }}) as best_campaign_id,
-        cast(best_named.campaign_name as {{ dbt.type_string() }}) as best_campaign_name,
-        cast(sources.results_source as {{ dbt.type_string() }}) as results_source,
+        cast(best_named.campaign_name as {{ dbt.type_string() }})
+            as best_campaign_name,
+        cast(sources.results_source as {{ dbt.type_string() }})
+            as results_source,
         cast(best.segment_name as {{ dbt.type_string() }}) as best_segment_name,
         cast(best.variant as {{ dbt.type_string() }}) as best_variant,
         cast(
