@@ -83,11 +83,12 @@ test: setup lint  ## Lint, then unit and integration tests (dbt build into a tem
 	$(BIN)/python -m pytest
 
 test-spark: setup $(SPARK_STAMP) java  ## Build staging, RFM and KPI marts on Spark and DuckDB; compare them
-	@echo "On Spark (dbt-spark, session method): staging, the RFM intermediate models and every"
-	@echo "core SQL mart (+tag:core), from the embedded sample and from Parquet files."
+	@echo "On Spark (dbt-spark, session method): staging, the RFM intermediate models, every"
+	@echo "core SQL mart (+tag:core), fct_product_affinity and fct_data_quality_issues, from"
+	@echo "the embedded sample and from Parquet files."
 	@echo "DuckDB-only for now: the Python marts (clustering, CLV, forecast, campaigns, messages;"
-	@echo "dbt-spark runs Python models only on Databricks clusters), the marts built on them"
-	@echo "(tag:ml, tag:wide, reporting) and fct_data_quality_issues (printf texts)."
+	@echo "dbt-spark runs Python models only on Databricks clusters) and the marts built on"
+	@echo "them (tag:ml, tag:wide, the other campaign marts, reporting)."
 	$(BIN)/python -m pytest tests/spark -v -s -p no:cacheprovider
 
 bench: setup  ## Time every stage at 10k and 100k customers (BENCH_SCALES=10000,100000,1000000)

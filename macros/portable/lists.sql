@@ -83,3 +83,34 @@
 {% macro spark__unnest_list(column) %}
     explode({{ column }})
 {% endmacro %}
+
+
+{% macro sorted_distinct_list(expression) %}
+    {#- Aggregate: the sorted list of the distinct non-null values. -#}
+    {{ return(adapter.dispatch('sorted_distinct_list', 'marketing_engine')(
+        expression)) }}
+{% endmacro %}
+
+{% macro duckdb__sorted_distinct_list(expression) %}
+    list_sort(list(distinct {{ expression }}) filter (where {{ expression }} is not null))
+{% endmacro %}
+
+{% macro spark__sorted_distinct_list(expression) %}
+    array_sort(collect_set({{ expression }}))
+{% endmacro %}
+
+
+{% macro sorted_distinct_string_agg(expression, separator) %}
+    {#- Aggregate: the distinct non-null values, sorted, joined by the
+        `separator` text (a SQL string literal, e.g. "', '"). -#}
+    {{ return(adapter.dispatch('sorted_distinct_string_agg', 'marketing_engine')(
+        expression, separator)) }}
+{% endmacro %}
+
+{% macro duckdb__sorted_distinct_string_agg(expression, separator) %}
+    string_agg(distinct {{ expression }}, {{ separator }} order by {{ expression }})
+{% endmacro %}
+
+{% macro spark__sorted_distinct_string_agg(expression, separator) %}
+    nullif(array_join(array_sort(collect_set({{ expression }})), {{ separator }}), '')
+{% endmacro %}

@@ -16,7 +16,8 @@ import pytest
 from tests.integration import test_sample_build as sample_checks
 from tests.spark.raw_layout import read_all_text
 
-# Every core SQL mart and the RFM intermediate models must be among Spark's tables.
+# Every core SQL mart, the RFM intermediate models, the cross-sell rules and the data-quality
+# findings must be among Spark's tables.
 CORE_ON_SPARK = {
     ("intermediate", "int_orders_aggregated_to_customers"),
     ("intermediate", "int_customers_rfm_scored"),
@@ -37,6 +38,8 @@ CORE_ON_SPARK = {
     ("marts", "fct_branch_performance"),
     ("marts", "fct_city_performance"),
     ("marts", "fct_coupon_activity"),
+    ("marts", "fct_product_affinity"),
+    ("marts", "fct_data_quality_issues"),
     ("staging", "stg_shop__quarantined_rows"),
     ("staging", "stg_shop__data_quality_issues"),
 }

@@ -13,7 +13,7 @@ with order_lines as (
 order_baskets as (
     select
         order_id,
-        list_sort(list(distinct category)) as categories
+        {{ sorted_distinct_list('category') }} as categories
     from order_lines
     where not is_return
     group by order_id
@@ -37,7 +37,7 @@ basket_categories as (
     select
         basket_id,
         orders,
-        unnest(categories) as category
+        {{ unnest_list('categories') }} as category
     from baskets
 ),
 
@@ -71,13 +71,15 @@ final as (
         pairs.antecedent_category,
         pairs.consequent_category,
         pairs.orders_with_both,
-        cast(pairs.orders_with_both * 1.0 / order_count.orders as double)
+        -- in double precision on every engine (a decimal * 1.0 would keep only
+        -- 6 decimals on Spark once the division's precision runs out)
+        cast(pairs.orders_with_both as double) / order_count.orders
             as support,
-        cast(pairs.orders_with_both * 1.0 / antecedents.orders as double)
+        cast(pairs.orders_with_both as double) / antecedents.orders
             as confidence,
-        cast(
-            (pairs.orders_with_both * 1.0 / antecedents.orders)
-            / (consequents.orders * 1.0 / order_count.orders) as double
+        (
+            (cast(pairs.orders_with_both as double) / antecedents.orders)
+            / (cast(consequents.orders as double) / order_count.orders)
         ) as lift
     from pairs
     cross join order_count

@@ -82,9 +82,14 @@ medians as (
         n_lines,
         (
             min(
-                case when running_n >= (n_lines - 1) // 2 + 1 then log_value end
+                case
+                    when running_n >= floor((n_lines - 1) / 2) + 1
+                        then log_value
+                end
             )
-            + min(case when running_n >= n_lines // 2 + 1 then log_value end)
+            + min(
+                case when running_n >= floor(n_lines / 2) + 1 then log_value end
+            )
         ) / 2 as median_log
     from medians_cumulative
     group by column_name, n_lines
@@ -121,9 +126,14 @@ spreads as (
         n_lines,
         (
             min(
-                case when running_n >= (n_lines - 1) // 2 + 1 then deviation end
+                case
+                    when running_n >= floor((n_lines - 1) / 2) + 1
+                        then deviation
+                end
             )
-            + min(case when running_n >= n_lines // 2 + 1 then deviation end)
+            + min(
+                case when running_n >= floor(n_lines / 2) + 1 then deviation end
+            )
         ) / 2 as mad_log
     from spreads_cumulative
     group by column_name, n_lines
@@ -134,10 +144,12 @@ implausible as (
         'transactions' as table_name,
         logged.line_id as row_key,
         logged.column_name,
-        cast(logged.measure_value as {{ dbt.type_string() }}) as raw_value,
+        {{ double_to_text('logged.measure_value') }} as raw_value,
         'implausible ' || logged.column_name || ': '
-        || printf('%.3g', power(10, logged.log_value - medians.median_log))
-        || ' x the median of ' || printf('%.2f', power(10, medians.median_log))
+        || {{ format_significant(
+            'power(10, logged.log_value - medians.median_log)', 3) }}
+        || ' x the median of '
+        || {{ format_fixed('power(10, medians.median_log)', 2) }}
         || case
             when medians.n_lines >= 20
                 then ' (beyond {{ var("implausible_mad_multiplier") }}'

@@ -16,7 +16,8 @@ affinity as (
 ),
 
 sources as (
-    select string_agg(distinct source, ', ' order by source) as results_source
+    select
+        {{ sorted_distinct_string_agg('source', "', '") }} as results_source
     from results
 ),
 
@@ -55,14 +56,16 @@ top_rule as (
 final as (
     -- explicit types: campaign_results may be an empty frame without them
     select
-        cast(best.campaign_id as varchar) as best_campaign_id,
-        cast(best_named.campaign_name as varchar) as best_campaign_name,
-        cast(sources.results_source as varchar) as results_source,
-        cast(best.segment_name as varchar) as best_segment_name,
-        cast(best.variant as varchar) as best_variant,
+        cast(best.campaign_id as {{ dbt.type_string() }}) as best_campaign_id,
+        cast(best_named.campaign_name as {{ dbt.type_string() }})
+            as best_campaign_name,
+        cast(sources.results_source as {{ dbt.type_string() }})
+            as results_source,
+        cast(best.segment_name as {{ dbt.type_string() }}) as best_segment_name,
+        cast(best.variant as {{ dbt.type_string() }}) as best_variant,
         cast(
             top_rule.antecedent_category || ' -> '
-            || top_rule.consequent_category as varchar
+            || top_rule.consequent_category as {{ dbt.type_string() }}
         ) as top_cross_sell_rule,
         cast(best.incremental_revenue as double) as best_incremental_revenue,
         cast(best.uplift_ci_lower as double) as best_uplift_ci_lower,
