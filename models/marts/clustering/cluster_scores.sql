@@ -4,7 +4,8 @@
     Ties go to the first centre (centre_position), as numpy's argmin breaks
     them; customers Ward labelled itself (its sample) keep that label. The sum
     of squares is written left to right, the order numpy adds fewer than 8
-    features in (the default is 5; from 8 numpy's order differs), so on DuckDB the labels equal the Python fit's
+    features in (the default is 5; from 8 numpy's order differs), so on
+    DuckDB the labels equal the Python fit's
     (tests/integration/test_clustering_scoring_in_sql.py). DuckDB has no
     log1p: ln(1 + x) can differ from numpy's log1p in the last bit, which moves
     a customer only if its two nearest centres are equally far to about 1e-15
