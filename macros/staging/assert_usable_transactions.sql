@@ -43,8 +43,10 @@
     {{ exceptions.raise_compiler_error(
         "No usable transactions: all " ~ total ~ " rows of " ~ file
         ~ " were rejected (most common: " ~ (shown | join('; '))
-        ~ "). Fix the named column(s) in the file (dates must match one of var "
+        ~ "). Fix the named column(s) in the file (numbers with . as the "
+        ~ "decimal point and no thousands separators; dates in one of var "
         ~ "date_formats: " ~ (var('date_formats') | join(', '))
-        ~ "; set --vars date_formats to your format), then rebuild; every "
+        ~ ", or give yours: marketing-engine build --vars "
+        ~ "'{date_formats: [\"%d/%m/%Y\"]}'), then rebuild; every "
         ~ "rejected row is listed in staging.stg_shop__quarantined_rows.") }}
 {% endmacro %}

@@ -182,6 +182,16 @@
     {%- set hint = "' (expected " ~ (type | lower) ~ ")'" -%}
     {%- if type | lower in ('date', 'timestamp') -%}
         {%- set hint = "' (expected one of var date_formats)'" -%}
+    {%- elif is_numeric_target(type) -%}
+        {#- 11,77 (a decimal comma) or 1,234.50 (a thousands separator): say
+            how the number must be written. -#}
+        {%- set written = "with . as the decimal point and no thousands "
+            ~ "separators, e.g. 1234.50" if 'decimal' in (type | lower)
+            or 'double' in (type | lower) else "with no thousands separators, "
+            ~ "e.g. 1234" -%}
+        {%- set hint = "case when " ~ text ~ " like '%,%' then ' (expected "
+            ~ (type | lower) ~ ", written " ~ written
+            ~ ": re-export the file that way)' else " ~ hint ~ " end" -%}
     {%- endif -%}
     case
         when {{ is_blank(column, source_type) }}

@@ -26,6 +26,8 @@ TOP_REASONS = 3
 TOP_FLAGS = 5
 RAW_SEED_PREFIX = "raw_"
 QUOTED = re.compile(r"'[^']*'")
+# The quarantine reason of a row dated on or after a chosen as_of_date (future_reason).
+AFTER_AS_OF = " on or after as_of_date "
 
 
 @dataclass
@@ -36,6 +38,9 @@ class TableCounts:
     quarantined: int
     top_reasons: list[dict] = field(default_factory=list)
     other_reasons: int = 0  # distinct reasons beyond top_reasons
+    # Of `quarantined`, rows dated on or after a chosen as_of_date: out of the build's
+    # scope by design, so not counted in the quarantine share.
+    after_as_of_date: int = 0
 
 
 @dataclass
@@ -189,12 +194,20 @@ def explain_test(
         )
     if name == "quarantine_share_below":
         table = kwargs.get("source_table", "?")
-        share = _share_text(table, kwargs.get("threshold"), shares or {})
-        return (
+        blocking = (node.get("config") or {}).get("severity", "error").lower() == "error"
+        var = "quarantine_error_share" if blocking else "quarantine_warn_share"
+        share = _share_text(table, kwargs.get("threshold"), shares or {}, var)
+        sentence = (
             f"the {table} file: {share} (quarantine_share_below test). Fix: read the "
             f"reasons in stg_shop__quarantined_rows (source_table = '{table}') and correct "
-            "the file."
+            "the file"
         )
+        if blocking:
+            return (
+                f"{sentence}; a build that loses that much is not published. To publish it "
+                f"anyway, lift the limit: marketing-engine build --vars '{{{var}: 1}}'."
+            )
+        return sentence + "."
     where = node.get("original_file_path") or node.get("name", "?")
     detail = f" ({message.strip()})" if message else ""
     return (
@@ -203,12 +216,12 @@ def explain_test(
     )
 
 
-def _share_text(table: str, threshold, shares: dict) -> str:
-    """'43% of its rows (7 of 16) were quarantined, above the 25% var quarantine_warn_share'."""
+def _share_text(table: str, threshold, shares: dict, var: str) -> str:
+    """'43% of its rows (7 of 16) were quarantined, above the 25% that var <var> allows'."""
     try:
-        limit = f"the {float(threshold):.0%} that var quarantine_warn_share allows"
+        limit = f"the {float(threshold):.0%} that var {var} allows"
     except (TypeError, ValueError):
-        limit = "what var quarantine_warn_share allows"
+        limit = f"what var {var} allows"
     if table not in shares:
         return f"a larger share of its rows was quarantined than {limit}"
     quarantined, read = shares[table]
@@ -337,9 +350,12 @@ def table_counts(
             quarantined = len(rows)
             reasons = top_reasons([row[0] for row in rows])
             distinct = len(top_reasons([row[0] for row in rows], limit=None))
+            after = sum(1 for (reason,) in rows if AFTER_AS_OF in (reason or ""))
         else:
-            distinct = 0
-        counts.append(TableCounts(table, read, kept, quarantined, reasons, distinct - len(reasons)))
+            distinct, after = 0, 0
+        counts.append(
+            TableCounts(table, read, kept, quarantined, reasons, distinct - len(reasons), after)
+        )
     return counts
 
 
@@ -633,7 +649,10 @@ def summarize(
             summary.data_quality_table, summary.data_quality = data_quality_flags(con, fresh)
             summary.degraded, summary.notes = degraded_results(con, host, fresh)
     if run_results is not None:
-        shares = {t.table: (t.quarantined, t.read) for t in summary.tables}
+        shares = {
+            t.table: (t.quarantined - t.after_as_of_date, t.read - t.after_as_of_date)
+            for t in summary.tables
+        }
         summary.tests = explain_results(run_results, manifest, raw_columns, shares)
     return summary
 

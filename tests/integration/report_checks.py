@@ -256,6 +256,85 @@ def _ab_winners_after_holm(con: duckdb.DuckDBPyConnection) -> int:
 
 
 # (mart, column) -> independent query. A figure without an entry is a problem.
+RAW_TABLE_MODELS = {
+    "customers": "stg_shop__customers",
+    "transactions": "stg_shop__order_lines",
+    "products": "stg_shop__products",
+    "coupons": "stg_shop__coupons",
+    "cities": "stg_shop__cities",
+    "merchants": "stg_shop__merchants",
+    "branches": "stg_shop__branches",
+    "events": "stg_shop__events",
+    "offers": "stg_shop__offers",
+    "campaign_sends": "stg_shop__campaign_sends",
+    "campaign_responses": "stg_shop__campaign_responses",
+}
+
+
+def _data_quality_expected(con) -> dict:
+    """Per raw table: kept rows (its staging model), quarantined rows and their most common
+    reason with quoted values folded (ties: the smaller folded text), from staging alone."""
+    import re
+    from collections import Counter
+
+    warn = float(project_var("quarantine_warn_share"))
+    expected = {}
+    for order, (table, model) in enumerate(RAW_TABLE_MODELS.items()):
+        kept = con.execute(f"select count(*) from staging.{model}").fetchone()[0]
+        reasons = [
+            reason or "(no reason given)"
+            for (reason,) in con.execute(
+                "select quarantine_reason from staging.stg_shop__quarantined_rows "
+                "where source_table = ?",
+                [table],
+            ).fetchall()
+        ]
+        # a chosen as_of_date leaves later rows out by design: not defects
+        after = [r for r in reasons if " on or after as_of_date " in r]
+        reasons = [r for r in reasons if " on or after as_of_date " not in r]
+        folded = Counter(re.sub(r"'[^']*'", "'…'", reason) for reason in reasons)
+        top = min(folded, key=lambda text: (-folded[text], text)) if folded else None
+        read = kept + len(reasons)
+        share = len(reasons) / read if read else None
+        expected[table] = {
+            "rows_read": read,
+            "rows_kept": kept,
+            "rows_quarantined": len(reasons),
+            "quarantined_share": share,
+            "top_reason": None
+            if top is None
+            else min(r for r in reasons if re.sub(r"'[^']*'", "'…'", r) == top),
+            "top_reason_rows": None if top is None else folded[top],
+            "is_above_warn_share": share is not None and share > warn,
+            "rows_after_as_of_date": len(after),
+            "order": order,
+        }
+    ranked = sorted(
+        expected, key=lambda t: (-(expected[t]["quarantined_share"] or 0), expected[t]["order"])
+    )
+    for rank, table in enumerate(ranked, start=1):
+        expected[table]["quarantine_rank"] = rank
+    for row in expected.values():
+        del row["order"]
+    return expected
+
+
+def _check_data_quality(con) -> list[str]:
+    shown = {r["table_name"]: r for r in _rows(con, "select * from marts.rpt_data_quality")}
+    return _compare("rpt_data_quality", shown, _data_quality_expected(con))
+
+
+def _worst_data_quality(column: str) -> Callable[[duckdb.DuckDBPyConnection], object]:
+    """The Overview's data-quality sentence: the table quarantined most, above the warn share."""
+
+    def check(con):
+        expected = _data_quality_expected(con)
+        (table,) = [t for t, row in expected.items() if row["quarantine_rank"] == 1]
+        return table if column == "table_name" else expected[table][column]
+
+    return check
+
+
 INDEPENDENT: dict[tuple[str, str], Callable[[duckdb.DuckDBPyConnection], object]] = {
     ("rpt_customer_kpis", "customers"): _one("select count(*) from marts.dim_customers"),
     ("rpt_customer_kpis", "buyers"): _one(
@@ -309,6 +388,16 @@ INDEPENDENT: dict[tuple[str, str], Callable[[duckdb.DuckDBPyConnection], object]
         "select max(order_date) from marts.fct_order_lines"
     ),
     ("rpt_report_settings", "currency_code"): lambda _con: project_var("report_currency"),
+    **{
+        ("rpt_data_quality", column): _worst_data_quality(column)
+        for column in (
+            "table_name",
+            "rows_read",
+            "rows_quarantined",
+            "quarantined_share",
+            "top_reason",
+        )
+    },
     ("rpt_segment_kpis", "top_revenue_segment_name"): _named(TOP_REVENUE_SEGMENT, "rfm_segment"),
     ("rpt_segment_kpis", "top_revenue_segment_customer_share"): _named(
         TOP_REVENUE_SEGMENT, "customer_share"
@@ -1052,6 +1141,7 @@ MART_CHECKS = (
     _check_message_previews,
     _check_message_schedule,
     _check_report_settings,
+    _check_data_quality,
 )
 
 

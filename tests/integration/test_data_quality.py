@@ -341,13 +341,20 @@ def test_parquet_double_quantity_is_kept_exactly_or_quarantined(tmp_path):
     assert len(reasons) == 1 and "does not fit decimal(18, 3)" in reasons[0]
 
 
-@pytest.mark.parametrize("defect", ["header_only", "no_readable_date"])
+@pytest.mark.parametrize("defect", ["header_only", "no_readable_date", "decimal_comma"])
 def test_no_usable_transactions_is_its_own_clear_error(tmp_path, defect):
     raw = tmp_path / "raw"
     generate(GeneratorConfig(customers=30, seed=3, dirty_rows=False), raw, "csv")
     path = raw / "transactions.csv"
     if defect == "header_only":
         path.write_text(path.read_text().splitlines()[0] + "\n")
+    elif defect == "decimal_comma":  # a European export: 11,77
+
+        def commas(frame: pd.DataFrame) -> pd.DataFrame:
+            frame["unit_price"] = frame["unit_price"].astype(str).str.replace(".", ",")
+            return frame
+
+        _edit_csv(path, commas)
     else:
 
         def unreadable(frame: pd.DataFrame) -> pd.DataFrame:
@@ -363,6 +370,10 @@ def test_no_usable_transactions_is_its_own_clear_error(tmp_path, defect):
     assert "Got 1 result" not in output  # the downstream test failure it used to be
     if defect == "no_readable_date":
         assert "unparseable ordered_at '05/03/2025'" in output and "date_formats" in output
+        assert "marketing-engine build --vars '{date_formats:" in output
+    if defect == "decimal_comma":
+        assert "unparseable unit_price '" in output
+        assert "written with . as the decimal point and no thousands separators" in output
     assert not (tmp_path / "marketing.duckdb").exists()
 
 
@@ -388,3 +399,26 @@ def test_implausible_price_is_flagged_with_few_lines_too(tmp_path):
         ("O9-line", "unit_price"),
     ], flagged
     assert all("fewer than 20 lines" in issue for _, _, issue in flagged)
+
+
+def test_a_file_mostly_quarantined_fails_the_build_and_is_not_published(tmp_path):
+    """Over var quarantine_error_share (half) of the transactions unusable, e.g. prices
+    written with thousands separators: the build fails, names the share, the limit and the
+    cause, and the serving file is not written; a later as_of_date cut is no defect."""
+    raw = tmp_path / "raw"
+    generate(GeneratorConfig(customers=30, seed=3, dirty_rows=False), raw, "csv")
+
+    def thousands(frame: pd.DataFrame) -> pd.DataFrame:
+        bad = frame.index[: int(len(frame) * 0.6)]
+        frame.loc[bad, "unit_price"] = "1,234.50"
+        return frame
+
+    _edit_csv(raw / "transactions.csv", thousands)
+    result = run_cli(tmp_path, "build", "--raw-data-dir", str(raw))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "60% of its rows (" in output and "var quarantine_error_share allows" in output
+    assert "not published" in output and "--vars '{quarantine_error_share: 1}'" in output
+    assert "no thousands separators" in output
+    assert "Traceback" not in output
+    assert not (tmp_path / "marketing.duckdb").exists()

@@ -372,3 +372,39 @@ def test_a_malformed_currency_var_stops_the_build_naming_the_var(tmp_path):
         "var report_currency must be a 3-letter ISO 4217 code in capitals, such as INR or "
         "USD, got rupees" in result.stdout
     )
+
+
+def test_the_overview_says_when_a_file_was_largely_quarantined(sample_build, sample_site, tmp_path):
+    """Above var quarantine_warn_share, the Overview names the table, the rows left out and
+    the most common reason, and rpt_data_quality matches staging. The sample's own
+    quarantine is tiny, so reasons are added to a copy of its build file and the mart is
+    rebuilt from them with dbt."""
+    build = tmp_path / "build"
+    build.mkdir()
+    shutil.copy(sample_build / "build.duckdb", build / "build.duckdb")
+    with duckdb.connect(str(build / "build.duckdb")) as con:
+        kept = con.execute("select count(*) from staging.stg_shop__order_lines").fetchone()[0]
+        added = kept // 10  # about 9% of the file
+        con.execute(
+            """insert into staging.stg_shop__quarantined_rows by name
+               select 'transactions' as source_table, 'X' || i as row_key,
+                      case when i % 3 = 0 then 'missing order_id'
+                      else 'unparseable unit_price ''' || i || ',50'' (expected decimal(18, 2))'
+                      end as quarantine_reason
+               from range(?) as t(i)""",
+            [added],
+        )
+    assert run_cli(build, "build", "--select", "rpt_data_quality").returncode == 0
+    site = tmp_path / "out"
+    result = run_cli(build, "report", "--db", str(build / "build.duckdb"), "--out", str(site))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert check_report_figures(site / "site", build / "build.duckdb") == []
+    assert check_report_marts(build / "build.duckdb") == []
+    overview = {f["column"]: f for f in _manifest(site / "site")["overview"]["figures"]}
+    assert overview["table_name"]["value"] == "transactions"
+    assert overview["rows_quarantined"]["value"] >= added
+    assert overview["top_reason"]["value"].startswith("unparseable unit_price '")
+    text = html.unescape((site / "site" / "index.html").read_text())
+    assert "Not in these figures:" in text
+    # the sample as built stays below the warn share: no such sentence
+    assert "Not in these figures" not in (sample_site / "index.html").read_text()

@@ -406,6 +406,25 @@ def test_the_quarantine_share_warning_shows_the_actual_share():
     manifest = {"nodes": {QUARANTINE_SHARE["unique_id"]: QUARANTINE_SHARE}}
     explained = explain_results(run_results, manifest, RAW_COLUMNS, {"transactions": (7, 16)})
     assert "44% of its rows (7 of 16) were quarantined, above the 25%" in explained[0].sentence
+    assert "var quarantine_warn_share" in explained[0].sentence
+    assert "not published" not in explained[0].sentence
+
+
+def test_the_quarantine_share_error_says_the_build_is_not_published_and_how_to_allow_it():
+    node = {**QUARANTINE_SHARE, "config": {"meta": {}, "severity": "ERROR"}}
+    node["test_metadata"] = {
+        "name": "quarantine_share_below",
+        "kwargs": {"source_table": "transactions", "threshold": 0.5},
+    }
+    run_results = {"results": [{"unique_id": node["unique_id"], "status": "fail", "failures": 1}]}
+    manifest = {"nodes": {node["unique_id"]: node}}
+    sentence = explain_results(run_results, manifest, RAW_COLUMNS, {"transactions": (957, 1046)})[
+        0
+    ].sentence
+    assert "91% of its rows (957 of 1,046) were quarantined, above the 50% that var " in sentence
+    assert "quarantine_error_share allows" in sentence
+    assert "not published" in sentence
+    assert "--vars '{quarantine_error_share: 1}'" in sentence
 
 
 def test_a_latin1_file_error_names_the_file_and_says_to_save_as_utf8():
