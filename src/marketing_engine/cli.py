@@ -211,6 +211,12 @@ def fit_clv(path: Path, calibration_end: dt.datetime | None, time_unit: str) -> 
     "is rebuilt and every test runs, as in a full build. When the loaded history changed "
     "(a late, undated or removed row) it says so and runs a full build instead.",
 )
+@click.option(
+    "--vars",
+    "extra_vars",
+    help="dbt vars as a YAML mapping, as `dbt build --vars` takes them, e.g. "
+    '"{report_currency: USD, report_locale: en-US}" (README "Configuration").',
+)
 def build(
     raw_data_dir: Path | None,
     as_of_date: dt.datetime | None,
@@ -219,6 +225,7 @@ def build(
     regenerate_messages: bool,
     parquet: bool,
     daily: bool,
+    extra_vars: str | None,
 ) -> None:
     """Run `dbt build` into the working file, then publish the marts atomically.
 
@@ -243,7 +250,21 @@ def build(
     )
 
     project = project_dir()
-    dbt_vars: dict[str, object] = {}
+    dbt_vars = _parse_vars(extra_vars)
+    if "daily_run" in dbt_vars:
+        # --daily also falls back to a full build when the history changed.
+        raise click.UsageError("give --daily instead of daily_run in --vars.")
+    given_dir = dbt_vars.get("raw_data_dir")
+    if isinstance(given_dir, str):
+        dbt_vars["raw_data_dir"] = str(Path(given_dir).resolve())
+    for key, flag in (
+        ("raw_data_dir", raw_data_dir),
+        ("as_of_date", as_of_date),
+        ("regenerate_messages", regenerate_messages or None),
+    ):
+        if key in dbt_vars and flag is not None:
+            option = "--" + key.replace("_", "-")
+            raise click.UsageError(f"{key} is given twice, in --vars and as {option}: keep one.")
     if raw_data_dir is not None:
         dbt_vars["raw_data_dir"] = str(raw_data_dir.resolve())
     if as_of_date is not None:
@@ -295,6 +316,29 @@ def build(
         )
     elif publish:
         _publish(project, build_db, serving_db_path(project), parquet)
+
+
+def _parse_vars(text: str | None) -> dict[str, object]:
+    """--vars as dbt reads it: a YAML (or JSON) mapping of var names to values."""
+    if not text:
+        return {}
+    import yaml
+
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise click.BadParameter(
+            f"not YAML ({str(error).splitlines()[0]}); write a mapping such as "
+            '"{report_currency: USD}"',
+            param_hint="--vars",
+        ) from None
+    if not isinstance(parsed, dict) or not all(isinstance(key, str) for key in parsed):
+        raise click.BadParameter(
+            f'expected a mapping of var names to values, such as "{{report_currency: USD}}", '
+            f"got {text!r}",
+            param_hint="--vars",
+        )
+    return parsed
 
 
 FULL_BUILD_NEEDED = "Full build needed"

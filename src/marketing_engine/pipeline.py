@@ -75,7 +75,7 @@ def run_dbt(args: list[str], project: Path, dbt_vars: dict | None = None) -> Dbt
         str(project),
     ]
     if dbt_vars:
-        command += ["--vars", json.dumps(dbt_vars)]
+        command += ["--vars", json.dumps(dbt_vars, default=str)]  # YAML dates as text
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     run_results = target_path(project) / "run_results.json"
     if run_results.exists():
