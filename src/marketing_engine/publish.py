@@ -119,6 +119,38 @@ def pii_key(serving_db: Path) -> tuple[str, str, bool]:
     return key, str(path), created
 
 
+# A long list naming, per row, a column and the raw value found in it (data-quality
+# issues): where the named column is PII, the raw value is hashed and quoted values in
+# the text columns are hidden, as the column itself is in its own mart.
+NAMED_COLUMN, RAW_VALUE, VALUE_TEXTS = "column_name", "raw_value", ("issue",)
+# Greedy: the raw value is quoted as written, so it may hold an apostrophe itself.
+QUOTED_VALUE = "'.*'"
+HIDDEN = "'(hidden)'"
+
+
+def _row_pii_sql(
+    column: str, pii_names: set[str], keep_names: bool, key_literal: str
+) -> str | None:
+    """The select expression of `column` in a list that names a column per row, or None
+    when `column` is not one that can carry another column's raw value."""
+    if column != RAW_VALUE and column not in VALUE_TEXTS:
+        return None
+    hidden = sorted(n for n in pii_names if not (keep_names and n in NAME_COLUMNS))
+    if not hidden:
+        return None
+    names = ", ".join(_literal(n) for n in hidden)
+    quoted = f'"{column}"'
+    if column == RAW_VALUE:
+        masked = f"sha256({key_literal} || cast({quoted} as varchar))"
+    else:
+        masked = f"regexp_replace({quoted}, {_literal(QUOTED_VALUE)}, {_literal(HIDDEN)}, 'g')"
+    return f"case when {NAMED_COLUMN} in ({names}) then {masked} else {quoted} end as {quoted}"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _column_sql(column: str, pii: set[str], keep_names: bool, key_literal: str) -> str:
     quoted = f'"{column}"'
     if column not in pii or (keep_names and column in NAME_COLUMNS):
@@ -197,9 +229,17 @@ def publish(
                         ).fetchall()
                     ]
                     table_pii = set(pii.get(table, []))
-                    select = ", ".join(
+                    expressions = [
                         _column_sql(c, table_pii, keep_names, key_literal) for c in columns
-                    )
+                    ]
+                    if NAMED_COLUMN in columns and RAW_VALUE in columns:
+                        pii_names = {name for names in pii.values() for name in names}
+                        for i, column in enumerate(columns):
+                            masked = _row_pii_sql(column, pii_names, keep_names, key_literal)
+                            if masked is not None:
+                                expressions[i] = masked
+                                hashed.append(f"{table}.{column} (rows naming a PII column)")
+                    select = ", ".join(expressions)
                     hashed += [f"{table}.{c}" for c in columns if c in table_pii]
                     con.execute(
                         f'create table {serving}."{schema}"."{table}" as '

@@ -221,3 +221,46 @@ def test_an_empty_pii_key_file_is_refused_with_the_fix(tmp_path, monkeypatch):
     (tmp_path / ".pii_key").write_text("\n")
     with pytest.raises(PublishConfigError, match=r"\.pii_key is empty; delete it"):
         pii_key(tmp_path / "marketing.duckdb")
+
+
+def test_raw_values_of_pii_columns_in_the_data_quality_list_are_hidden(sample_build, tmp_path):
+    """fct_data_quality_issues names a column and its raw value per row: a bad birth_date
+    must not reach the serving file in clear, while a bad num_kids stays readable."""
+    import json
+
+    serving = publish_workdir(sample_build, tmp_path)
+    build = tmp_path / "build.duckdb"
+    with duckdb.connect(str(build)) as con:
+        con.execute(
+            """insert into marts.fct_data_quality_issues by name
+               select * from (values
+                   ('customers', 'PII1', 'birth_date', '31/12/1980',
+                    'unparseable birth_date ''31/12/1980'' (expected one of var date_formats)'),
+                   ('customers', 'PII3', 'birth_date', 'Jan ''85',
+                    'unparseable birth_date ''Jan ''85'' (expected one of var date_formats)'),
+                   ('customers', 'PII2', 'num_kids', 'two',
+                    'unparseable num_kids ''two'' (expected integer)')
+               ) as t(table_name, row_key, column_name, raw_value, issue)"""
+        )
+    # the build file changed after its build: record it as that build's output
+    status_file = tmp_path / "build.status.json"
+    status = json.loads(status_file.read_text())
+    status.update(build_db_size=build.stat().st_size, build_db_mtime_ns=build.stat().st_mtime_ns)
+    status_file.write_text(json.dumps(status))
+
+    result = run_cli(tmp_path, "publish")
+    assert result.returncode == 0, result.stderr
+    with duckdb.connect(str(serving), read_only=True) as con:
+        rows = {
+            key: (raw, issue)
+            for key, raw, issue in con.execute(
+                "select row_key, raw_value, issue from marts.fct_data_quality_issues "
+                "where row_key in ('PII1', 'PII2', 'PII3')"
+            ).fetchall()
+        }
+    raw, issue = rows["PII1"]
+    assert raw == hashlib.sha256(b"test-key" + b"31/12/1980").hexdigest()
+    assert "1980" not in issue and issue.startswith("unparseable birth_date '(hidden)'")
+    assert rows["PII2"] == ("two", "unparseable num_kids 'two' (expected integer)")
+    # a value holding an apostrophe is hidden whole
+    assert "85" not in rows["PII3"][1] and rows["PII3"][0] != "Jan '85"
