@@ -921,22 +921,77 @@ def fit_table(result: ClusteringResult) -> pd.DataFrame:
 
 def scored_labels(result: ClusteringResult, scores: pd.DataFrame | None) -> dict[str, np.ndarray]:
     """Per algorithm, the labels to publish: those scored in SQL (cluster_scores:
-    customer_id, algorithm, cluster_id) where given, else the Python fit's own."""
+    customer_id, algorithm, cluster_id) where given, else the Python fit's own.
+
+    The SQL scores must cover every fitted customer once, with a cluster id, and agree
+    with the fit: a customer may differ only where two centres are equally near to
+    rounding (see _check_scores_match_the_fit). Anything else means cluster_fit was
+    built from another fit (a partial `dbt build --select`): a ValueError says so.
+    """
     labels = {algorithm: fit.labels for algorithm, fit in result.fits.items()}
     if scores is None:
         return labels
     position = pd.Index(result.customer_ids)
+    rebuild = "rebuild cluster_fit and cluster_scores together (dbt build -s +cluster_assignments)"
     for algorithm, rows in scores.groupby("algorithm"):
         if algorithm not in labels:
             continue
         at = position.get_indexer(rows["customer_id"])
-        if (at < 0).any() or len(rows) != len(position):
+        if (at < 0).any() or len(rows) != len(position) or len(np.unique(at)) != len(at):
             raise ValueError(
                 f"cluster_scores scored {len(rows):,} customers for {algorithm}, but the "
-                f"fit has {len(position):,} (missing or extra customer ids): rebuild "
-                "cluster_fit and cluster_scores together (dbt build -s +cluster_assignments)"
+                f"fit has {len(position):,} (missing, extra or repeated customer ids): " + rebuild
             )
-        scored = np.empty(len(position), dtype=np.int64)
+        missing = rows["cluster_id"].isna()
+        if missing.any():
+            raise ValueError(
+                f"cluster_scores gave {int(missing.sum()):,} customers no {algorithm} cluster "
+                f"id (e.g. customer {rows.loc[missing, 'customer_id'].iloc[0]}: nearest to a "
+                "centre no fitted customer was nearest to): " + rebuild
+            )
+        scored = np.full(len(position), NOISE - 1, dtype=np.int64)
         scored[at] = rows["cluster_id"].to_numpy(dtype=np.int64)
+        _check_scores_match_the_fit(str(algorithm), result, scored, rebuild)
         labels[str(algorithm)] = scored
     return labels
+
+
+# Two squared distances closer than this (relative) are a tie to rounding: SQL's ln(1 + x)
+# and numpy's log1p, or another summation order, may pick either centre.
+TIE_TOLERANCE = 1e-9
+
+
+def _check_scores_match_the_fit(
+    algorithm: str, result: ClusteringResult, scored: np.ndarray, rebuild: str
+) -> None:
+    """Raise unless every customer scored into another cluster than the fit's own
+    nearest-centre label was equally near (to TIE_TOLERANCE) both centres."""
+    fit = result.fits[algorithm]
+    differ = np.flatnonzero(scored != fit.labels)
+    if not len(differ):
+        return
+    position_of = {
+        cluster_id: position
+        for position, cluster_id in enumerate(fit.centre_ids or [])
+        if cluster_id is not None
+    }
+    members = set() if fit.member_index is None else set(fit.member_index.tolist())
+    for index in differ:
+        chosen, own = position_of.get(int(scored[index])), position_of.get(int(fit.labels[index]))
+        if (
+            fit.centres is not None
+            and chosen is not None
+            and own is not None
+            and index not in members
+        ):
+            point = result.scaled[index]
+            near_chosen = float(np.sum((point - fit.centres[chosen]) ** 2))
+            near_own = float(np.sum((point - fit.centres[own]) ** 2))
+            if abs(near_chosen - near_own) <= TIE_TOLERANCE * max(near_own, 1e-12):
+                continue
+        raise ValueError(
+            f"cluster_scores put {len(differ):,} customers in another {algorithm} cluster "
+            f"than the fit (e.g. customer {result.customer_ids[index]}: "
+            f"{int(scored[index])}, the fit says {int(fit.labels[index])}), so cluster_fit "
+            "comes from another fit or feature list: " + rebuild
+        )

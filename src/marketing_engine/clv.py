@@ -197,7 +197,7 @@ def fit_counting_model(
         result = _minimize(negative_ll_and_gradient, begin, jac=True)
     params = make_params(*(float(v) for v in np.exp(result.x) * factors))
     total = _weighted_sum(weights, log_likelihood(params, x, t_x, T))
-    message = str(result.message)
+    message = _not_converged_reason(result, total) or str(result.message)
     if not np.any(x > 0):
         message = f"no repeat purchases: {name} is not identifiable"
     converged = _converged(result, total) and bool(np.any(x > 0))
@@ -256,8 +256,25 @@ def fit_bgnbd(x, t_x, T, weights=None, start=None) -> Fit:
 
 def _converged(result, log_likelihood: float) -> bool:
     """Success, a finite optimum, and parameters away from the degenerate edges."""
-    inside = bool(np.all(np.abs(result.x) < MAX_ABS_LOG_PARAM))
-    return bool(result.success) and inside and math.isfinite(log_likelihood)
+    return _not_converged_reason(result, log_likelihood) is None
+
+
+def _not_converged_reason(result, log_likelihood: float) -> str | None:
+    """Why _converged rejects a fit, in words (None: it does not). The optimizer's own
+    message only when the optimizer failed: it reads as success for a fit that
+    converged onto a degenerate edge."""
+    if not result.success:
+        text = str(result.message).strip().rstrip(":") or "no message"
+        return f"the optimizer stopped without an optimum ({text})"
+    if not bool(np.all(np.abs(result.x) < MAX_ABS_LOG_PARAM)):
+        return (
+            "the parameters ran off to a degenerate edge (a parameter beyond "
+            f"e^{MAX_ABS_LOG_PARAM:g} or below e^-{MAX_ABS_LOG_PARAM:g}: too few customers "
+            "or repeat buyers to tell the model's parameters apart)"
+        )
+    if not math.isfinite(log_likelihood):
+        return "the log-likelihood at the optimum is not finite"
+    return None
 
 
 def p_alive(params: BgNbdParams, x, t_x, T) -> np.ndarray:
@@ -349,7 +366,10 @@ def fit_gamma_gamma(x, m) -> Fit:
     p, q, v = np.exp(result.x)
     params = GammaGammaParams(float(p), float(q), float(v * scale))
     total = float(gamma_gamma_log_likelihood(params, x, m).sum())
-    message = str(result.message)
+    reason = _not_converged_reason(result, total)
+    message = reason or str(result.message)
+    if reason is None and not q > 1:
+        message = f"q = {q:.3g} <= 1: the expected spend would be infinite"
     if x.size < MIN_REPEAT_BUYERS:
         message = f"only {x.size} repeat buyers with positive spend (need {MIN_REPEAT_BUYERS})"
     # q > 1 is needed for a finite expected spend.

@@ -490,9 +490,45 @@ def test_labels_scored_elsewhere_replace_the_fits_and_a_mismatch_is_named():
     cfg = config()
     result = fit_all(frame, cfg)
     ids = result.customer_ids
-    flipped = pd.DataFrame({"customer_id": ids, "algorithm": "kmeans", "cluster_id": 0})
-    labels = clustering.scored_labels(result, flipped)
-    assert (labels["kmeans"] == 0).all()
+    kmeans = result.fits["kmeans"]
+    same = pd.DataFrame({"customer_id": ids, "algorithm": "kmeans", "cluster_id": kmeans.labels})
+    # Scores arrive in any row order.
+    labels = clustering.scored_labels(result, same.iloc[::-1])
+    np.testing.assert_array_equal(labels["kmeans"], kmeans.labels)
+    assert labels["kmeans"] is not kmeans.labels
     assert labels["dbscan"] is result.fits["dbscan"].labels
     with pytest.raises(ValueError, match="cluster_scores scored 399 customers for kmeans"):
-        clustering.scored_labels(result, flipped.iloc[1:])
+        clustering.scored_labels(result, same.iloc[1:])
+    repeated = pd.concat([same.iloc[1:], same.iloc[:1]]).reset_index(drop=True)
+    repeated.loc[0, "customer_id"] = ids[5]
+    with pytest.raises(ValueError, match="repeated customer ids"):
+        clustering.scored_labels(result, repeated)
+    unlabelled = same.astype({"cluster_id": "Int64"})
+    unlabelled.loc[7, "cluster_id"] = pd.NA
+    with pytest.raises(ValueError, match=f"1 customers no kmeans cluster id .*customer {ids[7]}"):
+        clustering.scored_labels(result, unlabelled)
+
+
+def test_scores_from_a_stale_fit_are_refused_but_rounding_ties_are_not():
+    frame = synthetic(n_per_group=100, seed=2)
+    result = fit_all(frame, config())
+    ids, kmeans = result.customer_ids, result.fits["kmeans"]
+    assert kmeans.centres is not None and kmeans.centre_ids is not None
+    # A stale fit (say a feature missing) sends everyone to one centre.
+    stale = pd.DataFrame({"customer_id": ids, "algorithm": "kmeans", "cluster_id": 0})
+    with pytest.raises(ValueError, match="in another kmeans cluster than the fit"):
+        clustering.scored_labels(result, stale)
+    # A customer exactly between two centres may go to either.
+    first, second = kmeans.centre_ids[0], kmeans.centre_ids[1]
+    assert first is not None and second is not None
+    result.scaled[3] = (kmeans.centres[0] + kmeans.centres[1]) / 2
+    kmeans.labels[3] = first
+    tied = pd.DataFrame({"customer_id": ids, "algorithm": "kmeans", "cluster_id": kmeans.labels})
+    tied.loc[3, "cluster_id"] = second
+    assert clustering.scored_labels(result, tied)["kmeans"][3] == second
+    # The same move for a customer not on the tie is refused.
+    far = tied.copy()
+    far.loc[3, "cluster_id"] = first
+    far.loc[4, "cluster_id"] = next(c for c in kmeans.centre_ids if c != kmeans.labels[4])
+    with pytest.raises(ValueError, match=f"customer {ids[4]}"):
+        clustering.scored_labels(result, far)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.resources
 import json
 import warnings
+from types import SimpleNamespace
 
 import duckdb
 import numpy as np
@@ -12,6 +13,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from marketing_engine import clv
 from marketing_engine.cli import main
 from marketing_engine.clv import (
     BgNbdParams,
@@ -248,3 +250,18 @@ def test_holdout_validation_of_three_one_time_buyers_reports_non_convergence():
     assert table.loc["all", "customers"] == 3
     assert not table["is_converged"].any()
     assert table.loc["all", "mean_actual"] == pytest.approx(1 / 3)
+
+
+def test_a_fit_rejected_at_a_degenerate_edge_says_so_not_the_optimizers_success_text():
+    success = "CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL"
+    edge = SimpleNamespace(success=True, x=np.array([0.1, 12.0, 0.0, 0.0]), message=success)
+    reason = clv._not_converged_reason(edge, -100.0)
+    assert reason is not None and "degenerate edge" in reason and success not in reason
+    assert not clv._converged(edge, -100.0)
+    failed = SimpleNamespace(success=False, x=np.zeros(4), message="ABNORMAL: ")
+    assert clv._not_converged_reason(failed, -100.0) == (
+        "the optimizer stopped without an optimum (ABNORMAL)"
+    )
+    inside = SimpleNamespace(success=True, x=np.zeros(4), message=success)
+    assert clv._not_converged_reason(inside, float("nan")) is not None
+    assert clv._not_converged_reason(inside, -100.0) is None and clv._converged(inside, -100.0)
