@@ -30,6 +30,9 @@ import time
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))  # run as a script: the project's tests package
+from tests.spark.dbt_env import dbt_env  # noqa: E402  (one dbt environment with tests/spark)
+
 BIN = Path(sys.executable).parent
 DATA = PROJECT / "bench" / "data"
 WORK = PROJECT / "bench" / "work"
@@ -72,16 +75,7 @@ def timed_build(target: str, raw: Path, work: Path, selector: list[str]) -> dict
     """Wall seconds of `dbt build --target <target>` on `raw`, in a fresh work directory."""
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(PROJECT),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DBT_TARGET_PATH": str(work / "target"),
-        "DBT_LOG_PATH": str(work / "logs"),
-        "DBT_PARTIAL_PARSE": "false",
-        "MARKETING_ENGINE_BUILD_DB": str(work / "build.duckdb"),
-        "MARKETING_ENGINE_SPARK_WAREHOUSE": str(work / "spark" / "warehouse"),
-    }
+    env = dbt_env(work)
     command = [
         str(BIN / "dbt"),
         "build",

@@ -86,7 +86,8 @@
 
 
 {% macro sorted_distinct_list(expression) %}
-    {#- Aggregate: the sorted list of the distinct non-null values. -#}
+    {#- Aggregate: the sorted list of the distinct non-null values; NULL (not
+        an empty list) when there are none, on both engines. -#}
     {{ return(adapter.dispatch('sorted_distinct_list', 'marketing_engine')(
         expression)) }}
 {% endmacro %}
@@ -96,13 +97,18 @@
 {% endmacro %}
 
 {% macro spark__sorted_distinct_list(expression) %}
-    array_sort(collect_set({{ expression }}))
+    {#- collect_set gives [] where DuckDB's list() gives NULL. -#}
+    case
+        when size(collect_set({{ expression }})) > 0
+            then array_sort(collect_set({{ expression }}))
+    end
 {% endmacro %}
 
 
 {% macro sorted_distinct_string_agg(expression, separator) %}
     {#- Aggregate: the distinct non-null values, sorted, joined by the
-        `separator` text (a SQL string literal, e.g. "', '"). -#}
+        `separator` text (a SQL string literal, e.g. "', '"); NULL when
+        there are none, '' when the only value is ''. -#}
     {{ return(adapter.dispatch('sorted_distinct_string_agg', 'marketing_engine')(
         expression, separator)) }}
 {% endmacro %}
@@ -112,5 +118,8 @@
 {% endmacro %}
 
 {% macro spark__sorted_distinct_string_agg(expression, separator) %}
-    nullif(array_join(array_sort(collect_set({{ expression }})), {{ separator }}), '')
+    case
+        when size(collect_set({{ expression }})) > 0
+            then array_join(array_sort(collect_set({{ expression }})), {{ separator }})
+    end
 {% endmacro %}

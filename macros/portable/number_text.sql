@@ -10,10 +10,29 @@
     ten and the rounding error of that one multiplication (or division) is
     recovered exactly (Dekker's two-product), which decides every tie.
 
-    Exact on Spark for scaled values below 2^52 and powers of ten up to
-    1e22, which covers %.3g of 1e-20 .. 1e24 and %.2f below 4.5e13; outside
-    that the Spark versions stop the query with raise_error() naming the
-    macro and the value, never a different text. -#}
+    The exact rounding needs the scaled value below 2^52 and a power of ten
+    up to 1e22: %.3g of values whose decimal exponent is -19 .. 23 (about
+    1e-19 .. 1e24), %.2f below 2^51 / 100 (about 2.25e13). Beyond, no value
+    stops the query (these format user data: one absurd value in a defective
+    file must not fail the build):
+    - format_fixed splits the value into its whole part and its fraction
+      (each exact, and the fraction rounded exactly) below 2^53, and prints
+      the exact digits of a whole-number double from 2^53 to 1e38, so it is
+      byte-equal to DuckDB below 1e38; from 1e38 it is Java's %.<d>f, whose
+      digits are Java's shortest ones padded with zeros (1e40 is
+      '10000000000000000000000000000000000000000.00', DuckDB prints the
+      double's exact 10000000000000000303786028427003666890752.00);
+    - format_significant uses Java's %.<p-1>e laid out as %g (trailing zeros
+      dropped, 'e+24' style exponent of at least two digits), which rounds
+      Java's shortest digits half up: it differs from DuckDB only where those
+      digits end exactly on a half at the last kept place (a tie of the
+      printed digits, not necessarily of the double: 9.995e25 is really
+      9.99499..e25, '9.99e+25' on DuckDB, '1e+26' here). A subnormal
+      (below 2.2e-308), whose shortest digits can be fewer than p, is
+      m x 2^-1074 multiplied out with 21 digits of 2^-1074 instead (right
+      unless within 1e-21, relative, of a half).
+    tests/spark/test_number_text.py compares both engines from 1e-300 to
+    1e300 (subnormals included). -#}
 
 {% macro format_significant(expression, precision=3) %}
     {#- printf('%.<precision>g'): `precision` significant digits, trailing
@@ -29,9 +48,11 @@
 
 {% macro spark__format_significant(expression, precision=3) %}
     {%- set p = precision | int -%}
-    {%- if p < 1 or p > 15 -%}
+    {#- 13 at most: the candidate n below is then under 10^15 < 2^52 even
+        when log10 is one off, so the exact path never needs more. -#}
+    {%- if p < 1 or p > 13 -%}
         {{ exceptions.raise_compiler_error(
-            "format_significant: precision must be 1 to 15, got " ~ precision) }}
+            "format_significant: precision must be 1 to 13, got " ~ precision) }}
     {%- endif -%}
     {%- set low = 10 ** (p - 1) -%}
     {%- set high = 10 ** p -%}
@@ -42,6 +63,56 @@
             when fs_x = cast('Infinity' as double) then 'inf'
             when fs_x = cast('-Infinity' as double) then '-inf'
             when fs_x = 0 then '0'
+            -- outside exponents {{ p - 22 }} .. {{ p + 20 }} a candidate below
+            -- would need a power of ten beyond 1e22: Java's %e instead,
+            -- decided here, before the exact path (CASE evaluates only the
+            -- branch taken, so its raise_error is never reached)
+            when cast(floor(log10(abs(fs_x))) as int) not between {{ p - 22 }}
+                    and {{ p + 20 }}
+                then concat(
+                    case when fs_x < 0 then '-' else '' end,
+                    case when abs(fs_x) < 2.2250738585072014E-308D then
+                    -- a subnormal is m x 2^-1074 (m below 2^52, got by exact
+                    -- scaling): its digits are m times 2^-1074's first 21
+                    -- (494065645841246544177 x 10^-344), as Java's shortest
+                    -- digits are too few here (4.9E-324 for 4.94e-324);
+                    -- rounded on the next digit: a subnormal is never a tie,
+                    -- and the 21 digits are off by under 1e-21 (relative),
+                    -- which could only matter that close to a half
+                    element_at(transform(
+                        array(cast(cast(cast(abs(fs_x) * power(2.0D, 537)
+                            * power(2.0D, 537) as bigint) as decimal(20, 0))
+                            * 494065645841246544177BD as string)),
+                        fs_d -> element_at(transform(
+                            array(cast(substr(fs_d, 1, {{ p }}) as bigint)
+                                + case when substr(fs_d, {{ p + 1 }}, 1) >= '5'
+                                    then 1 else 0 end),
+                            fs_n -> concat(
+                                {{ marketing_engine._spark_strip_fraction_zeros(
+                                    "concat(substr(cast(fs_n as string), 1, 1), '.', "
+                                    ~ "substr(cast(fs_n as string), 2))") }},
+                                'e-',
+                                cast(345 - length(fs_d)
+                                    - case when fs_n >= {{ 10 ** p }} then 1 else 0 end
+                                    as string)
+                            )
+                        ), 1)
+                    ), 1)
+                    else element_at(transform(
+                        array(format_string('%.{{ p - 1 }}e', abs(fs_x))),
+                        fs_j -> concat(
+                            {%- if p > 1 %}
+                            {{ marketing_engine._spark_strip_fraction_zeros(
+                                "split_part(fs_j, 'e', 1)") }},
+                            {%- else %}
+                            split_part(fs_j, 'e', 1),
+                            {%- endif %}
+                            'e',
+                            split_part(fs_j, 'e', 2)
+                        )
+                    ), 1)
+                    end
+                )
             else concat(
                 case when fs_x < 0 then '-' else '' end,
                 -- the exponent k with `p` digits n = round(|x| / 10^(k-p+1))
@@ -109,9 +180,46 @@
             when isnan(ff_x) then 'nan'
             when ff_x = cast('Infinity' as double) then 'inf'
             when ff_x = cast('-Infinity' as double) then '-inf'
+            -- the digits of round(|x| * 10^d), each range exact where it
+            -- can be, chosen before any path is evaluated (CASE evaluates
+            -- only the branch taken: the exact path's raise_error is never
+            -- reached)
             else element_at(transform(
-                array(cast({{ marketing_engine._spark_round_scaled(
-                    'abs(ff_x)', d, 'format_fixed') }} as string)),
+                array(case
+                    -- scaled below 2^51: one exact rounding
+                    when abs(ff_x) * cast('1E{{ d }}' as double)
+                            < 2251799813685248.0D
+                        then cast({{ marketing_engine._spark_round_scaled(
+                            'abs(ff_x)', d, 'format_fixed') }} as string)
+                    -- below 2^53: the whole part and the fraction are exact
+                    -- doubles; the fraction is rounded exactly, any carry
+                    -- goes to the whole part
+                    when abs(ff_x) < 9007199254740992.0D
+                        then element_at(transform(
+                            array(named_struct(
+                                'whole', cast(floor(abs(ff_x)) as bigint),
+                                'fraction', {{ marketing_engine._spark_round_scaled(
+                                    '(abs(ff_x) - floor(abs(ff_x)))', d,
+                                    'format_fixed') }}
+                            )),
+                            ff_s -> concat(
+                                cast(ff_s.whole + ff_s.fraction div {{ 10 ** d }}
+                                    as string)
+                                {%- if d > 0 %},
+                                lpad(cast(ff_s.fraction % {{ 10 ** d }} as string),
+                                    {{ d }}, '0')
+                                {%- endif %}
+                            )
+                        ), 1)
+                    -- a whole number below 1e38: its exact digits
+                    when abs(ff_x) < 1.0E38D
+                        then concat(
+                            {{ marketing_engine._spark_whole_number_digits('abs(ff_x)') }},
+                            repeat('0', {{ d }}))
+                    -- Java's shortest digits padded with zeros
+                    else regexp_replace(
+                        format_string('%.{{ d }}f', abs(ff_x)), '[.]', '')
+                end),
                 -- at least d + 1 digits (lpad alone would cut longer ones)
                 ff_r -> element_at(transform(
                     array(lpad(ff_r, greatest(length(ff_r), {{ d + 1 }}), '0')),
@@ -180,14 +288,8 @@
                     dt_g -> element_at(transform(array(case
                         when abs(dt_x) >= 9007199254740992.0D and abs(dt_x) < 1.0E38D
                             then element_at(transform(
-                                array(cast(aggregate(
-                                    array_repeat(2, greatest(
-                                        cast(floor(log2(abs(dt_x))) as int) - 53, 0)),
-                                    cast(cast(abs(dt_x) / power(2.0D, greatest(
-                                        cast(floor(log2(abs(dt_x))) as int) - 53, 0))
-                                        as bigint) as decimal(38, 0)),
-                                    (dt_acc, dt_two) -> cast(dt_acc * dt_two as decimal(38, 0))
-                                ) as string)),
+                                array({{ marketing_engine._spark_whole_number_digits(
+                                    'abs(dt_x)') }}),
                                 dt_w -> named_struct(
                                     'digits', substr(regexp_replace(dt_w, '0+$', ''), 1, 37),
                                     'e', length(dt_w) - 1
@@ -257,6 +359,21 @@
     {#- '1.00' -> '1', '10.50' -> '10.5', '100.' -> '100': `text` always
         has a point, so only zeros after it go. -#}
     regexp_replace(regexp_replace({{ text }}, '0+$', ''), '[.]$', '')
+{% endmacro %}
+
+{% macro _spark_whole_number_digits(value) %}
+    {#- The exact decimal digits of `value`, a double from 2^53 to 1e38 (a
+        whole number): its 53-bit mantissa times 2^k, multiplied out in
+        decimal(38, 0). floor(log2()) one off still leaves a whole mantissa
+        below 2^54. -#}
+    cast(aggregate(
+        array_repeat(2, greatest(
+            cast(floor(log2({{ value }})) as int) - 53, 0)),
+        cast(cast({{ value }} / power(2.0D, greatest(
+            cast(floor(log2({{ value }})) as int) - 53, 0))
+            as bigint) as decimal(38, 0)),
+        (wd_acc, wd_two) -> cast(wd_acc * wd_two as decimal(38, 0))
+    ) as string)
 {% endmacro %}
 
 {% macro _spark_exponent_digits(exponent) %}

@@ -16,7 +16,10 @@
 {% endmacro %}
 
 {% macro spark__raw_file_exists(raw_dir, path) %}
-    {#- Spark has no glob(): raw_data_dir is listed once per run (a temporary
+    {#- Spark has no glob(): raw_data_dir is listed once per dbt invocation
+        (the view's name holds raw_dir and invocation_id, so a later
+        invocation in the same SparkSession, as dbtRunner makes, lists the
+        files anew instead of reusing a stale listing; a temporary
         view over binaryFile, which reads only names when no content is
         selected; Spark keeps the listing with the view) and `path` is
         matched against it anchored at raw_data_dir, so only the top-level
@@ -28,7 +31,8 @@
         local path, as the session method reads; a relative path or one with
         a scheme such as hdfs:// is listed as it is, and Spark names it when
         it is missing). -#}
-    {%- set listing = 'marketing_engine__raw_files_' ~ local_md5(raw_dir)[:12] -%}
+    {%- set listing = 'marketing_engine__raw_files_'
+        ~ local_md5(raw_dir ~ '|' ~ invocation_id)[:12] -%}
     {%- set listed = run_query("show views like '" ~ listing ~ "'") -%}
     {%- if listed.rows | length == 0 -%}
         {%- set sentinel = always_present_file() -%}
@@ -116,7 +120,9 @@
 
 {% macro spark__raw_file_reader(name, path, format) %}
     {#- A temporary view shop__<name> over the file(s): Spark reads a
-        directory of Parquet parts by its directory path. A CSV file's
+        directory of Parquet parts by its directory path, only its *.parquet
+        files (pathGlobFilter; DuckDB's glob <name>/*.parquet skips a stray
+        notes.txt there too, where Spark would fail reading it). A CSV file's
         header is normalised the way DuckDB's read_csv(normalize_names)
         does it (normalized_column_name), so "Customer ID" is customer_id on
         both engines. -#}
@@ -129,6 +135,9 @@
         using {{ format }}
         options (
             path '{{ location }}'
+            {%- if path.endswith('/*.parquet') %},
+            pathGlobFilter '*.parquet'
+            {%- endif %}
             {%- if format == 'csv' %},
             header 'true',
             inferSchema 'false',

@@ -9,7 +9,6 @@ file with the same schema and table names, and the checks run SQL against both f
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,9 +17,8 @@ import duckdb
 import pyarrow.dataset as ds
 import pytest
 
+from tests.spark.dbt_env import PROJECT, TEST_SPARK, dbt_env
 from tests.spark.raw_layout import lay_out
-
-PROJECT = Path(__file__).resolve().parents[2]
 
 # What runs on Spark: staging, the RFM intermediate models, every core SQL mart (tag:core and
 # its parents), the cross-sell rules (fct_product_affinity) and the data-quality findings
@@ -56,22 +54,8 @@ def dbt(
     workdir: Path, target: str, selector: list[str], *extra: str, tests: str = "sample"
 ) -> None:
     """`dbt build --target <target>` of `selector` with every artifact under `workdir`."""
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(PROJECT),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "MARKETING_ENGINE_BUILD_DB": str(workdir / "build.duckdb"),
-        "MARKETING_ENGINE_SPARK_WAREHOUSE": str(workdir / "spark" / "warehouse"),
-        "MARKETING_ENGINE_SPARK_SCHEMA": "marketing_engine",
-        "DBT_TARGET_PATH": str(workdir / "target"),
-        "DBT_LOG_PATH": str(workdir / "logs"),
-        "DBT_PARTIAL_PARSE": "false",
-    }
-    if target == "spark":
-        # Two dbt threads keep both cores busy (one runs Python while the other waits on
-        # the JVM); an in-memory catalog skips the Hive metastore's start-up (each build
-        # is one process; the tables are read back from their Parquet files).
-        env |= {"MARKETING_ENGINE_DBT_THREADS": "2", "MARKETING_ENGINE_SPARK_CATALOG": "in-memory"}
+    # The tests' Spark settings on both targets (two dbt threads are DuckDB's default).
+    env = dbt_env(workdir, **TEST_SPARK)
     command = [
         str(Path(sys.executable).with_name("dbt")),
         "build",

@@ -3,7 +3,8 @@ engines read every raw-file path and must agree on each:
 
 - customers as CSV whose header is written for people ("Customer ID", " First Name"): both
   engines normalise it to the contract's names (DuckDB's read_csv(normalize_names) rule);
-- transactions as a folder of Parquet parts (<name>/*.parquet);
+- transactions as a folder of Parquet parts (<name>/*.parquet) with a stray notes.txt beside
+  the parts, which both engines skip (only *.parquet is read);
 - backup/customers.parquet, a stale copy one level down: only top-level names count, so
   customers is read from customers.csv on both engines;
 - every other table as <name>.parquet.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -40,6 +42,7 @@ def lay_out(raw: Path) -> None:
     half = lines.num_rows // 2
     pq.write_table(lines.slice(0, half), parts / "part-0.parquet")
     pq.write_table(lines.slice(half), parts / "part-1.parquet")
+    (parts / "notes.txt").write_text("exported by hand; the parts are the data\n")
     (raw / "transactions.parquet").unlink()
 
 
@@ -52,5 +55,6 @@ def read_all_text(raw: Path, table: str):
         frame.columns = [name.strip().lower().replace(" ", "_") for name in frame.columns]
         return frame
     path = raw / f"{table}.parquet"
-    frame = pq.read_table(path if path.exists() else raw / table).to_pandas()
+    parts = [path] if path.exists() else sorted((raw / table).glob("*.parquet"))
+    frame = pa.concat_tables([pq.read_table(part) for part in parts]).to_pandas()
     return frame.astype(object).where(frame.notna(), "").astype(str)

@@ -5,22 +5,27 @@ its own implementation through `dbt show`; DuckDB's printf is the reference.
 
 The values: the tricky ones (0, 1e-5, 123456, 0.1 + 0.2, negatives, NULL, exact ties such as
 0.125, 100.5 and 999.5 that DuckDB rounds to even, 2.675 that is really 2.67499..., powers
-of ten where log10 may be one off, doubles that Java 17 prints with a digit too many) and
-seeded random ones over every magnitude the Spark versions support.
+of ten where log10 may be one off, doubles that Java 17 prints with a digit too many),
+seeded random ones over every magnitude, and the junk magnitudes a defective file can hold,
+where Spark's exact rounding gives way to Java's format_string instead of stopping the query:
+1e-300 .. 1e300 (powers of ten, random mantissas, both signs), subnormals, the largest
+double, 1e21 .. 1e25 around %.3g's exact limit and 4.5e13 .. 1e38 for %.2f. Two sets differ,
+and the test asserts exactly them:
+- %.2f from 1e38, where Spark prints Java's shortest digits padded with zeros (text that
+  reads back as the same double) and DuckDB the double's exact digits;
+- %.3g beyond its exact range where Java's shortest digits end exactly on a half at the
+  third digit, which Java rounds up: among these values only +-9.995e25 (really
+  9.99499..e25: '9.99e+25' on DuckDB, '1e+26' on Spark).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-PROJECT = Path(__file__).resolve().parents[2]
+from tests.spark.dbt_env import dbt_show
 
 TRICKY = [
     0.0,
@@ -70,9 +75,25 @@ TRICKY = [
     2.82879384806159e17,
     1e-19,
 ]
-# Where the Spark versions are exact (beyond, they stop the query with raise_error).
-SIGNIFICANT_RANGE = (1e-19, 1e22)
-FIXED_BELOW = 4e13
+# Where Spark's %.2f is Java's (digits padded with zeros), not the double's exact digits.
+FIXED_JAVA_FROM = 1e38
+SUBNORMALS = [5e-324, -5e-324, 1e-310, 2.2250738585072009e-308, 1.5e-323, 4.9406564584124654e-322]
+
+
+def junk_magnitudes(rng: random.Random) -> list[float]:
+    """Values a defective file can hold, beyond the exact ranges, both signs."""
+    drawn = [10.0**k for k in range(-300, 301, 3)] + [-(10.0**k) for k in range(-299, 300, 10)]
+    drawn += [1.7976931348623157e308, -1.7976931348623157e308, *SUBNORMALS]
+    drawn += [m * 10.0**k for k in range(21, 26) for m in (1.0, 1.5, 2.5, 9.995, 9.9999)]
+    drawn.append(-9.995e25)
+    for _ in range(300):  # random mantissas over every exponent
+        drawn.append(rng.uniform(1, 10) * 10.0 ** rng.randint(-300, 299) * rng.choice([1, -1]))
+    for _ in range(300):  # %.2f past its one exact rounding: 2.25e13 .. 1e20, then to 1e38
+        drawn.append(rng.uniform(1, 10) * 10.0 ** rng.randint(13, 19) * rng.choice([1, -1]))
+        drawn.append(rng.uniform(1, 10) * 10.0 ** rng.randint(20, 38))
+    for _ in range(100):  # fractions of a cent and ties in 4.5e13 .. 2^53
+        drawn.append(rng.randint(45_000_000_000_000, 9_007_199_254_740_991) / 8)
+    return drawn
 
 
 def values() -> list[float]:
@@ -84,52 +105,23 @@ def values() -> list[float]:
         drawn.append((rng.randint(100, 999) + 0.5) * 10.0 ** rng.randint(-6, 6))  # %.3g ties
         drawn.append((rng.randint(0, 99999) + 0.5) / 100)  # %.2f ties and near-ties
         drawn.append(rng.randint(1, 999999) / 100)  # prices
-    return drawn
+    return drawn + junk_magnitudes(rng)
 
 
 def show(target: str, workdir: Path, rows: list[float | None]) -> list[dict]:
     """The macros applied to `rows` on `target`, through `dbt show --inline`."""
-    low, high = SIGNIFICANT_RANGE
     literals = ", ".join(
         f"({i}, cast({'null' if x is None else repr(repr(x))} as double))"
         for i, x in enumerate(rows)
     )
     sql = (
         "select id, "
-        f"{{{{ format_significant('case when abs(x) between {low!r} and {high!r}"
-        " or x = 0 then x end', 3) }} as significant, "
-        f"{{{{ format_fixed('case when abs(x) < {FIXED_BELOW!r} then x end', 2) }}}} as fixed, "
+        "{{ format_significant('x', 3) }} as significant, "
+        "{{ format_fixed('x', 2) }} as fixed, "
         "{{ double_to_text('x') }} as text "
         f"from (values {literals}) as v(id, x)"
     )
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(PROJECT),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "MARKETING_ENGINE_BUILD_DB": str(workdir / "build.duckdb"),
-        "MARKETING_ENGINE_SPARK_WAREHOUSE": str(workdir / "spark" / "warehouse"),
-        "DBT_TARGET_PATH": str(workdir / "target"),
-        "DBT_LOG_PATH": str(workdir / "logs"),
-    }
-    command = [
-        str(Path(sys.executable).with_name("dbt")),
-        "--quiet",
-        "show",
-        "--target",
-        target,
-        "--inline",
-        sql,
-        "--limit",
-        "-1",
-        "--output",
-        "json",
-    ]
-    result = subprocess.run(
-        command, cwd=PROJECT, env=env, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-3000:]
-    start = result.stdout.index("{")
-    return sorted(json.loads(result.stdout[start:])["show"], key=lambda row: row["id"])
+    return sorted(dbt_show(target, workdir, sql), key=lambda row: row["id"])
 
 
 @pytest.fixture(scope="module")
@@ -144,15 +136,11 @@ def test_duckdb_macros_are_duckdb_printf(shown) -> None:
 
     rows, duck, _ = shown
     con = duckdb.connect()
-    low, high = SIGNIFICANT_RANGE
     for x, row in zip(rows, duck, strict=True):
         significant, fixed, text = con.execute(
             "select printf('%.3g', ?), printf('%.2f', ?), cast(? as varchar)", [x, x, x]
         ).fetchone()
-        in_range = x is not None and (x == 0 or low <= abs(x) <= high)
-        assert row["significant"] == (significant if in_range else None), x
-        assert row["fixed"] == (fixed if x is not None and abs(x) < FIXED_BELOW else None), x
-        assert row["text"] == text, x
+        assert (row["significant"], row["fixed"], row["text"]) == (significant, fixed, text), x
     assert duck[TRICKY.index(0.125)]["fixed"] == "0.12"  # ties to even
     assert duck[TRICKY.index(100.5)]["significant"] == "100"
     assert duck[TRICKY.index(123456.0)]["significant"] == "1.23e+05"
@@ -171,4 +159,22 @@ def test_spark_text_equals_duckdb_text(shown) -> None:
         for column in ("significant", "fixed", "text")
         if d[column] != s[column]
     ]
-    assert not mismatches, mismatches[:20]
+    java_fixed = {(x, "fixed") for x in rows if x is not None and abs(x) >= FIXED_JAVA_FROM}
+    assert len(java_fixed) > 100
+    java_tie = {(9.995e25, "significant"), (-9.995e25, "significant")}
+    differing = {(x, column) for x, column, _, _ in mismatches}
+    assert differing == java_fixed | java_tie, (
+        [m for m in mismatches if (m[0], m[1]) not in java_fixed | java_tie][:20],
+        sorted((java_fixed | java_tie) - differing)[:20],
+    )
+    assert [(d, s) for x, column, d, s in mismatches if (x, column) in java_tie] == [
+        ("9.99e+25", "1e+26"),
+        ("-9.99e+25", "-1e+26"),
+    ]
+    # From 1e38 %.2f is Java's: its shortest digits padded with zeros, so the text differs
+    # from DuckDB's exact digits but reads back as the same double, and it never stops the
+    # query.
+    for x, column, duck_text, spark_text in mismatches:
+        if column == "fixed":
+            assert float(spark_text) == x and duck_text.endswith(".00"), (x, spark_text)
+    print(f"{len(rows)} values x 3 columns: {len(mismatches)} differ (%.2f from 1e38, 9.995e25)")
