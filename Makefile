@@ -80,7 +80,7 @@ format: setup
 	$(BIN)/ruff check --fix src tests bench python_models
 
 test: setup lint  ## Lint, then unit and integration tests (dbt build into a temp file)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=30
 
 test-spark: setup $(SPARK_STAMP) java  ## Build staging, RFM and KPI marts on Spark and DuckDB; compare them
 	@echo "On Spark (dbt-spark, session method): staging, the RFM intermediate models, every"

@@ -509,7 +509,8 @@
     if (missing(v)) { return ""; }
     var s = String(v);
     // A text cell a spreadsheet would run as a formula (CSV injection) gets a leading
-    // apostrophe; numbers keep their sign. The same rule as _defused in reports/data.py.
+    // apostrophe; numbers keep their sign. The same rule as spreadsheet_safe in reports/data.py
+    // (tests/formula_cases.py checks both on one vector).
     if (typeof v === "string" && /^[=+@\t\r-]/.test(s)) { s = "'" + s; }
     return /[",\n\r]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
   }
@@ -863,5 +864,7 @@
     charts.forEach(function (c) { c.chart.resize(); });
   });
   // For tests and the curious: the page's state and charts.
-  window.reportState = { state: state, charts: charts, tables: tables, drill: drill, blocks: blocks };
+  window.reportState = {
+    state: state, charts: charts, tables: tables, drill: drill, blocks: blocks, csvCell: csvCell
+  };
 })();

@@ -25,6 +25,7 @@ import pytest
 from marketing_engine import sms
 from marketing_engine.reports import render_site
 from marketing_engine.reports.formats import group_digits
+from tests.formula_cases import TEXT_CELLS, csv_field
 
 PROJECT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -320,6 +321,15 @@ def test_tables_sort_search_and_page_with_n_of_m(browser, site, mart, width):
     listed = customers.find_element(By.CLASS_NAME, "table-count").text
     assert listed.startswith(f"Rows 1–10 of {_count(int(everyone))}"), listed
     assert "True" not in customers.text and "False" not in customers.text
+
+
+def test_the_download_button_defuses_the_same_cells_as_the_csv_files(browser, site):
+    _open(browser, site, "engine_check")
+    cell = "return window.reportState.csvCell(arguments[0]);"
+    for text, written in TEXT_CELLS:
+        assert browser.execute_script(cell, text) == csv_field(written), repr(text)
+    assert browser.execute_script(cell, -12.5) == "-12.5"  # numbers keep their sign
+    assert browser.execute_script(cell, None) == ""
 
 
 def test_csv_download_holds_the_full_table(browser, site, mart, downloads):

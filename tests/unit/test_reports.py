@@ -22,8 +22,10 @@ from marketing_engine.reports import (
     parse_page,
     render_site,
 )
+from marketing_engine.reports.data import spreadsheet_safe
 from marketing_engine.reports.formats import group_digits, load_config
 from marketing_engine.reports.labels import humanize
+from tests.formula_cases import TEXT_CELLS
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -467,6 +469,25 @@ def test_csv_files_never_hand_a_spreadsheet_a_formula(customers_db, tmp_path):
     by_segment = table["data"]["files"]["by"]["segment"]
     at_risk = pd.read_csv(tmp_path / "out/site" / by_segment["At Risk"])
     assert at_risk.set_index("customer_id").loc["C00001", "city"] == "'+1+2"
+
+
+def test_the_csv_formula_rule_covers_every_text_cell_and_no_number():
+    # The same vector the browser test runs through the page's csvCell.
+    texts = [text for text, _ in TEXT_CELLS]
+    with duckdb.connect() as con:
+        con.execute("create type label as enum (select unnest(?))", [sorted(set(texts))])
+        con.execute(
+            "create table cells as select unnest(?) as text, unnest(?)::label as label, "
+            "-12.5::decimal(18, 2) as amount, -3 as count, date '2024-01-02' as day",
+            [texts, texts],
+        )
+        sql = "select * from cells"
+        out = con.execute(spreadsheet_safe(con, sql)).df()
+    expected = [written for _, written in TEXT_CELLS]
+    assert out["text"].tolist() == expected
+    assert out["label"].tolist() == expected
+    assert out["amount"].astype(float).unique().tolist() == [-12.5]
+    assert out["count"].unique().tolist() == [-3]
 
 
 def test_a_page_over_the_weight_limit_names_the_page_and_the_fix(customers_db, tmp_path):

@@ -62,37 +62,9 @@ histogram as (
     group by column_name, measure_value
 ),
 
-medians_cumulative as (
-    select
-        column_name,
-        log_value,
-        sum(n_values) over (
-            partition by column_name
-            order by log_value
-            rows between unbounded preceding and current row
-        ) as running_n,
-        sum(n_values) over (partition by column_name) as n_lines
-    from histogram
-),
-
--- The mean of the middle value(s), as median() over every row would give.
 medians as (
-    select
-        column_name,
-        n_lines,
-        (
-            min(
-                case
-                    when running_n >= floor((n_lines - 1) / 2) + 1
-                        then log_value
-                end
-            )
-            + min(
-                case when running_n >= floor(n_lines / 2) + 1 then log_value end
-            )
-        ) / 2 as median_log
-    from medians_cumulative
-    group by column_name, n_lines
+    {{ median_from_counts(
+        'histogram', 'column_name', 'log_value', 'n_values', 'median_log') }}
 ),
 
 deviations as (
@@ -106,37 +78,10 @@ deviations as (
     group by histogram.column_name, deviation
 ),
 
-spreads_cumulative as (
-    select
-        column_name,
-        deviation,
-        sum(n_values) over (
-            partition by column_name
-            order by deviation
-            rows between unbounded preceding and current row
-        ) as running_n,
-        sum(n_values) over (partition by column_name) as n_lines
-    from deviations
-),
-
--- The mean of the middle value(s), as median() over every row would give.
+-- The median absolute deviation (of the logs) per measure.
 spreads as (
-    select
-        column_name,
-        n_lines,
-        (
-            min(
-                case
-                    when running_n >= floor((n_lines - 1) / 2) + 1
-                        then deviation
-                end
-            )
-            + min(
-                case when running_n >= floor(n_lines / 2) + 1 then deviation end
-            )
-        ) / 2 as mad_log
-    from spreads_cumulative
-    group by column_name, n_lines
+    {{ median_from_counts(
+        'deviations', 'column_name', 'deviation', 'n_values', 'mad_log') }}
 ),
 
 implausible as (

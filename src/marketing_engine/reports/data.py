@@ -148,14 +148,16 @@ class CsvWriter:
 
 # A text cell a spreadsheet would run as a formula (CSV injection: "=HYPERLINK(...)" in a
 # customer name) is written with a leading apostrophe, which spreadsheets show as text.
-# Numbers keep their sign. The same rule as csvCell in reports/assets/app.js.
+# Numbers keep their sign. The same rule as csvCell in reports/assets/app.js, on the
+# same cells: every value the page shows as text (VARCHAR and ENUM columns; numbers,
+# dates and booleans are never text there). tests/formula_cases.py holds both sides' cases.
 FORMULA_START = r"^[=+@\t\r-]"
 
 
 def spreadsheet_safe(con: duckdb.DuckDBPyConnection, sql: str) -> str:
     """`sql` with every text cell that starts a formula prefixed by an apostrophe."""
     columns = ", ".join(
-        _defused(name) if kind == "VARCHAR" else _quoted(name)
+        _defused(name) if kind == "VARCHAR" or kind.startswith("ENUM(") else _quoted(name)
         for name, kind, *_ in con.execute(f"describe ({sql})").fetchall()
     )
     return f"select {columns} from ({sql})"
@@ -168,8 +170,8 @@ def _quoted(column: str) -> str:
 def _defused(column: str) -> str:
     quoted = _quoted(column)
     return (
-        f"case when regexp_matches({quoted}, '{FORMULA_START}') "
-        f"then chr(39) || {quoted} else {quoted} end as {quoted}"
+        f"case when regexp_matches({quoted}::varchar, '{FORMULA_START}') "
+        f"then chr(39) || {quoted}::varchar else {quoted}::varchar end as {quoted}"
     )
 
 
