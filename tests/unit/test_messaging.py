@@ -498,3 +498,38 @@ def test_scheduling_no_customers_gives_an_empty_table():
     )
     planned = schedule(empty, pd.Timestamp("2026-11-01"), ScheduleSettings())
     assert planned.empty and "scheduled_at_utc" in planned
+
+
+def test_messages_with_ollama_disabled_keep_text_columns_typed(pairings):
+    """With use_ollama false no attempt is made, so attempt_outcomes is null in every row;
+    read back from DuckDB it is an untyped column, and the mart once published it as
+    DuckDB's NULL type, failing its contract on every build."""
+    import importlib.util
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    import duckdb
+
+    config = settings(use_ollama=False)
+    written, _ = run(pairings, config)
+    with duckdb.connect() as con:
+        con.register("written", written)
+        log = con.execute("select * from written").df()  # as the model reads it
+        assert log["attempt_outcomes"].isna().all()
+        path = Path(__file__).parents[2] / "python_models/marts/messaging/marketing_messages.py"
+        spec = importlib.util.spec_from_file_location("marketing_messages", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        frames = {"message_pairings": pairings, "marketing_message_log": log}
+        dbt = SimpleNamespace(
+            config=lambda **_: None,
+            ref=lambda name: SimpleNamespace(df=lambda: frames[name]),
+        )
+        dbt.config.get = lambda key: {"use_ollama": False} if key == "messaging" else None
+        messages = module.model(dbt, None)
+        con.register("messages", messages)
+        types = dict(
+            con.execute("select column_name, column_type from (describe messages)").fetchall()
+        )
+    assert types["attempt_outcomes"] == "VARCHAR", types
+    assert "NULL" not in types.values(), types

@@ -9,8 +9,12 @@ def model(dbt, session):
     pairings = dbt.ref("message_pairings").df()
     log = dbt.ref("marketing_message_log").df()
     messages = current_messages(pairings, log, settings)
-    if messages.empty:  # no events or offers: typed text columns, not NULL-typed ones
-        messages = messages.astype(
-            {c: "string" for c in messages.columns if messages[c].dtype == object}
-        )
-    return messages
+    # Text columns typed as text even when every value is null (no events or offers, or
+    # Ollama disabled: attempt_outcomes is null everywhere), not NULL-typed ones.
+    text = [
+        column
+        for column in messages.columns
+        if messages[column].dtype == object
+        and messages[column].map(lambda v: v is None or isinstance(v, str)).all()
+    ]
+    return messages.astype(dict.fromkeys(text, "string"))
