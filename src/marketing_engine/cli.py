@@ -241,6 +241,7 @@ def build(
     from marketing_engine.build_status import FAILED, RUNNING, SUCCESS, BuildStatus, now_utc
     from marketing_engine.build_status import write_status as write_build_status
     from marketing_engine.build_summary import summary_path
+    from marketing_engine.build_vars import checked_vars
     from marketing_engine.pipeline import (
         build_db_path,
         project_dir,
@@ -250,13 +251,7 @@ def build(
     )
 
     project = project_dir()
-    dbt_vars = _parse_vars(extra_vars)
-    if "daily_run" in dbt_vars:
-        # --daily also falls back to a full build when the history changed.
-        raise click.UsageError("give --daily instead of daily_run in --vars.")
-    given_dir = dbt_vars.get("raw_data_dir")
-    if isinstance(given_dir, str):
-        dbt_vars["raw_data_dir"] = str(Path(given_dir).resolve())
+    dbt_vars = checked_vars(extra_vars, project)
     for key, flag in (
         ("raw_data_dir", raw_data_dir),
         ("as_of_date", as_of_date),
@@ -316,29 +311,6 @@ def build(
         )
     elif publish:
         _publish(project, build_db, serving_db_path(project), parquet)
-
-
-def _parse_vars(text: str | None) -> dict[str, object]:
-    """--vars as dbt reads it: a YAML (or JSON) mapping of var names to values."""
-    if not text:
-        return {}
-    import yaml
-
-    try:
-        parsed = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise click.BadParameter(
-            f"not YAML ({str(error).splitlines()[0]}); write a mapping such as "
-            '"{report_currency: USD}"',
-            param_hint="--vars",
-        ) from None
-    if not isinstance(parsed, dict) or not all(isinstance(key, str) for key in parsed):
-        raise click.BadParameter(
-            f'expected a mapping of var names to values, such as "{{report_currency: USD}}", '
-            f"got {text!r}",
-            param_hint="--vars",
-        )
-    return parsed
 
 
 FULL_BUILD_NEEDED = "Full build needed"
