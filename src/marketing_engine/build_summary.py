@@ -119,6 +119,7 @@ def explain_test(
     manifest: dict | None = None,
     raw_columns: dict | None = None,
     shares: dict | None = None,
+    var_values: dict | None = None,
 ) -> str:
     """One sentence for a failing or warning dbt test: what is wrong, where, and the fix.
 
@@ -196,7 +197,8 @@ def explain_test(
         table = kwargs.get("source_table", "?")
         blocking = (node.get("config") or {}).get("severity", "error").lower() == "error"
         var = "quarantine_error_share" if blocking else "quarantine_warn_share"
-        share = _share_text(table, kwargs.get("threshold"), shares or {}, var)
+        threshold = resolved_var(kwargs.get("threshold"), var_values or {})
+        share = _share_text(table, threshold, shares or {}, var)
         sentence = (
             f"the {table} file: {share} (quarantine_share_below test). Fix: read the "
             f"reasons in stg_shop__quarantined_rows (source_table = '{table}') and correct "
@@ -214,6 +216,38 @@ def explain_test(
         f"{target}: the check in {where} returned {_rows(failures)}{detail}. Fix: read "
         "that file's comment for the rule and correct the rows it returns."
     )
+
+
+# A test argument as the manifest stores it, unrendered: "{{ var('quarantine_warn_share') }}".
+VAR_ARGUMENT = re.compile(r"""^\{\{\s*var\(\s*['"](\w+)['"]\s*\)\s*\}\}$""")
+
+
+def resolved_var(argument, var_values: dict):
+    """`argument` with a lone {{ var('name') }} replaced by that var's value in the run."""
+    match = VAR_ARGUMENT.match(argument.strip()) if isinstance(argument, str) else None
+    if match and match.group(1) in var_values:
+        return var_values[match.group(1)]
+    return argument
+
+
+def run_var_values(project: Path, run_results: dict | None) -> dict:
+    """The vars of a dbt run: dbt_project.yml's, overridden by the run's --vars."""
+    import yaml
+
+    try:
+        config = yaml.safe_load((project / "dbt_project.yml").read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        config = {}
+    values = dict(config.get("vars") or {})
+    given = ((run_results or {}).get("args") or {}).get("vars") or {}
+    if isinstance(given, str):
+        try:
+            given = yaml.safe_load(given) or {}
+        except yaml.YAMLError:
+            given = {}
+    if isinstance(given, dict):
+        values.update(given)
+    return values
 
 
 def _share_text(table: str, threshold, shares: dict, var: str) -> str:
@@ -271,11 +305,16 @@ def error_sentence(message: str, drop_heading: bool = False) -> str:
 
 
 def explain_results(
-    run_results: dict, manifest: dict, raw_columns: dict, shares: dict | None = None
+    run_results: dict,
+    manifest: dict,
+    raw_columns: dict,
+    shares: dict | None = None,
+    var_values: dict | None = None,
 ) -> list[TestExplanation]:
     """A sentence for every failing, erroring or warning node of a dbt run.
 
-    `shares` maps raw table -> (quarantined, read) for the quarantine-share warning.
+    `shares` maps raw table -> (quarantined, read) for the quarantine-share warning;
+    `var_values` the run's vars, for test arguments given as {{ var('name') }}.
     """
     nodes = manifest.get("nodes", {})
     explained = []
@@ -288,7 +327,7 @@ def explain_results(
         message = (result.get("message") or "").strip()
         if node.get("resource_type") == "test" and status in ("fail", "warn"):
             sentence = explain_test(
-                node, result.get("failures"), message, manifest, raw_columns, shares
+                node, result.get("failures"), message, manifest, raw_columns, shares, var_values
             )
         else:
             kind = node.get("resource_type", "node")
@@ -653,7 +692,9 @@ def summarize(
             t.table: (t.quarantined - t.after_as_of_date, t.read - t.after_as_of_date)
             for t in summary.tables
         }
-        summary.tests = explain_results(run_results, manifest, raw_columns, shares)
+        summary.tests = explain_results(
+            run_results, manifest, raw_columns, shares, run_var_values(project, run_results)
+        )
     return summary
 
 

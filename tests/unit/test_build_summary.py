@@ -14,6 +14,7 @@ from marketing_engine.build_summary import (
     explain_results,
     explain_test,
     render,
+    run_var_values,
     summarize,
     table_counts,
     top_reasons,
@@ -508,3 +509,28 @@ def test_clv_model_choice_and_sample_ratio_mismatch_are_told():
     degraded, notes = degraded_results(con, "http://ollama.example:11434")
     assert not any(line.startswith("CLV model choice") for line in degraded)
     assert "CLV model: BG/NBD chosen by the lowest MAE." in notes
+
+
+def test_a_threshold_given_as_a_var_is_read_from_the_runs_vars(tmp_path):
+    """The manifest keeps a test argument unrendered ("{{ var('quarantine_warn_share') }}"):
+    the sentence shows the run's value (the project's default unless --vars changed it)."""
+    node = {**QUARANTINE_SHARE, "config": {"meta": {}, "severity": "WARN"}}
+    node["test_metadata"] = {
+        "name": "quarantine_share_below",
+        "kwargs": {
+            "source_table": "transactions",
+            "threshold": "{{ var('quarantine_warn_share') }}",
+        },
+    }
+    (tmp_path / "dbt_project.yml").write_text("vars:\n  quarantine_warn_share: 0.02\n")
+    manifest = {"nodes": {node["unique_id"]: node}}
+    for given, shown in (({}, "2%"), ({"quarantine_warn_share": 0.05}, "5%")):
+        run_results = {
+            "args": {"vars": given},
+            "results": [{"unique_id": node["unique_id"], "status": "warn", "failures": 1}],
+        }
+        values = run_var_values(tmp_path, run_results)
+        (explained,) = explain_results(
+            run_results, manifest, RAW_COLUMNS, {"transactions": (7, 16)}, values
+        )
+        assert f"above the {shown} that var quarantine_warn_share allows" in explained.sentence
