@@ -976,21 +976,22 @@ def _check_scores_match_the_fit(
         if cluster_id is not None
     }
     members = set() if fit.member_index is None else set(fit.member_index.tolist())
-    for index in differ:
+
+    def tied(index: int) -> bool:
+        """Equally near (to rounding) the scored centre and the fit's own."""
         chosen, own = position_of.get(int(scored[index])), position_of.get(int(fit.labels[index]))
-        if (
-            fit.centres is not None
-            and chosen is not None
-            and own is not None
-            and index not in members
-        ):
-            point = result.scaled[index]
-            near_chosen = float(np.sum((point - fit.centres[chosen]) ** 2))
-            near_own = float(np.sum((point - fit.centres[own]) ** 2))
-            if abs(near_chosen - near_own) <= TIE_TOLERANCE * max(near_own, 1e-12):
-                continue
+        if fit.centres is None or chosen is None or own is None or index in members:
+            return False
+        point = result.scaled[index]
+        near_chosen = float(np.sum((point - fit.centres[chosen]) ** 2))
+        near_own = float(np.sum((point - fit.centres[own]) ** 2))
+        return abs(near_chosen - near_own) <= TIE_TOLERANCE * max(near_own, 1e-12)
+
+    moved = [int(index) for index in differ if not tied(int(index))]
+    if moved:
+        index = moved[0]
         raise ValueError(
-            f"cluster_scores put {len(differ):,} customers in another {algorithm} cluster "
+            f"cluster_scores put {len(moved):,} customers in another {algorithm} cluster "
             f"than the fit (e.g. customer {result.customer_ids[index]}: "
             f"{int(scored[index])}, the fit says {int(fit.labels[index])}), so cluster_fit "
             "comes from another fit or feature list: " + rebuild

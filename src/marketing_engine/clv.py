@@ -69,6 +69,8 @@ class Fit:
             "converged": self.converged,
             "iterations": self.iterations,
             "n_customers": self.n_customers,
+            # why a fit is not converged, in words (the optimizer's text when it is)
+            "message": self.message,
         }
 
 

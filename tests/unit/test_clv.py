@@ -105,6 +105,16 @@ def test_fit_clv_command_prints_the_fit_as_json(cdnow, tmp_path):
     assert in_days["r"] == pytest.approx(fitted["bg_nbd"]["r"], rel=0.01)
 
 
+def test_fit_clv_says_why_a_fit_did_not_converge(tmp_path):
+    csv = tmp_path / "one_time_buyers.csv"
+    csv.write_text("customer_id,date,amount\nA,2020-01-01,10\nB,2020-01-02,20\nC,2020-01-03,30\n")
+    result = CliRunner().invoke(main, ["fit-clv", "--transactions", str(csv)])
+    assert result.exit_code == 0, result.output
+    fitted = json.loads(result.output)
+    assert not fitted["bg_nbd"]["converged"]
+    assert fitted["bg_nbd"]["message"] == "no repeat purchases: BG/NBD is not identifiable"
+
+
 def test_fit_clv_names_missing_columns(tmp_path):
     csv = tmp_path / "bad.csv"
     csv.write_text("customer,when,amount\nA,2024-01-01,10\n")
