@@ -764,3 +764,18 @@ def test_the_phone_facts_describe_the_previewed_text_not_the_token(site, tmp_pat
     # "Hi Ravi! Reply STOP" is 19 characters; the token text would count 28 septets
     # (12 characters, the braces two septets each); Lost has no name: the sample name.
     assert facts == {"Champions": (19, 1), "Lost": (len("We miss you Priya"), 1)}
+
+
+def test_a_text_figure_shows_its_value_as_text_not_markdown(site, tmp_path):
+    """A quarantine reason quotes a raw cell: '[l](http://x) **bold**' in the file must
+    show as those characters, not as a link and bold text."""
+    db, reports = site
+    value = "see [l](http://x) **bold** _it_ `code` back\\slash"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create table marts.notes as select ? as note", [value])
+    query = "```sql notes\nselect note from marts.notes\n```\n\n"
+    page(reports, "01_notes", "---\ntitle: Notes\n---\n\n" + query + "Note: {{ notes[0].note }}.\n")
+    html = render_site(db, reports, tmp_path / "out").read_text()
+    assert "<a " not in html.split('id="report-blocks"')[0].split("<main")[-1]
+    assert "<strong>" not in html and "<em>" not in html and "<code>" not in html
+    assert f"Note: {value}." in html

@@ -57,6 +57,9 @@ BLOCKS = {
     "Filters": filters,
 }
 PAGE_WEIGHT_LIMIT = 3_000_000  # bytes of one page's HTML (data included)
+# Characters Markdown reads as syntax inside a line (emphasis, code, links, escapes):
+# backslash-escaped in a figure, so a value shows as the text it is.
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]])")
 
 
 def make_environment(templates: Path) -> jinja2.Environment:
@@ -186,7 +189,10 @@ def render_page(
     context = {name: records(frame.head(1000)) for name, frame in results.frames.items()}
 
     def record_text_figure(query, row, column, fmt, digits):
-        return ctx.figure(query, row, column, fmt, digits, f"{query}.{column}", "text")
+        shown = ctx.figure(query, row, column, fmt, digits, f"{query}.{column}", "text")
+        # A value is text, never Markdown: a raw cell "[l](http://x)" quoted in a
+        # quarantine reason must not become a link (HTML is escaped by autoescape).
+        return MARKDOWN_SPECIAL.sub(r"\\\1", shown)
 
     try:
         text = env.from_string(source).render(**context, _figure=record_text_figure)
