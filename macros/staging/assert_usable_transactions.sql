@@ -40,13 +40,28 @@
     {%- for row in reasons.rows -%}
         {%- do shown.append(row[1] ~ " x " ~ row[0]) -%}
     {%- endfor -%}
+    {%- set after_as_of = run_query(
+        "select count(*) from " ~ base ~ " where quarantine_reason like "
+        ~ "'% on or after as_of_date %'") -%}
+    {%- if after_as_of.rows[0][0] == total -%}
+        {{ exceptions.raise_compiler_error(
+            "No usable transactions: all " ~ total ~ " rows of " ~ file
+            ~ " are dated on or after var as_of_date " ~ var('as_of_date')
+            ~ ", which leaves them out of the build. Give a later as_of_date "
+            ~ "(or none: the day after the last order), then rebuild.") }}
+    {%- endif -%}
+    {#- The defaults plus day-first dates, as a --vars the user can paste. -#}
+    {%- set suggested = var('date_formats')
+        + ['%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%d/%m/%Y'] -%}
     {{ exceptions.raise_compiler_error(
         "No usable transactions: all " ~ total ~ " rows of " ~ file
         ~ " were rejected (most common: " ~ (shown | join('; '))
         ~ "). Fix the named column(s) in the file (numbers with . as the "
         ~ "decimal point and no thousands separators; dates in one of var "
         ~ "date_formats: " ~ (var('date_formats') | join(', '))
-        ~ ", or give yours: marketing-engine build --vars "
-        ~ "'{date_formats: [\"%d/%m/%Y\"]}'), then rebuild; every "
-        ~ "rejected row is listed in staging.stg_shop__quarantined_rows.") }}
+        ~ "), or, for dates written another way, list every format the file "
+        ~ "uses, e.g. day-first: marketing-engine build --vars "
+        ~ "'{date_formats: " ~ tojson(suggested) ~ "}'"
+        ~ "; then rebuild. Every rejected row is listed in "
+        ~ "staging.stg_shop__quarantined_rows.") }}
 {% endmacro %}

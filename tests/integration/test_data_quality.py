@@ -83,7 +83,21 @@ def dirty_build(tmp_path_factory):
         frame.loc[rows[6], "unit_price"] = "12.345"
         keys["float_noise"] = frame.loc[rows[7], "line_id"]
         frame.loc[rows[7], "quantity"] = "2.0000000000000004"
-        return frame
+        # An order with a return whose sale lines are all unusable (prices written with a
+        # thousands separator): the return cannot be netted against an order.
+        returns = (frame["line_type"] == "return") & (frame["customer_id"] != keys["bad_birth"])
+        returned = frame.loc[returns, "order_id"]
+        keys["sale_lines_lost"] = returned[~returned.isin(frame.loc[rows, "order_id"])].iloc[-1]
+        sales = (frame["order_id"] == keys["sale_lines_lost"]) & (frame["line_type"] == "sale")
+        frame.loc[sales, "unit_price"] = "1,234.50"
+        keys["return_of_lost_sale"] = frame.loc[
+            (frame["order_id"] == keys["sale_lines_lost"]) & (frame["line_type"] == "return"),
+            "line_id",
+        ].tolist()
+        # A return of an order placed before the export began.
+        orphan = frame.loc[[frame.index[returns][0]]].copy()
+        orphan["order_id"], orphan["line_id"] = "ORD-BEFORE-EXPORT", "ORD-BEFORE-EXPORT-R1"
+        return pd.concat([frame, orphan], ignore_index=True)
 
     _edit_csv(raw / "transactions.csv", transactions)
 
@@ -301,6 +315,31 @@ def test_cascade_names_the_quarantined_parent(dirty_build):
     assert _reason(con, "campaign_responses", "S0") == ["send S0 quarantined: unknown customer_id"]
 
 
+def test_a_return_without_a_usable_sale_line_is_quarantined_naming_its_order(dirty_build):
+    """Every return kept in fct_order_lines belongs to an order in fct_orders: a return whose
+    sale lines were quarantined, or whose order is not in the file, is quarantined too (the
+    build failed on fct_order_lines' relationships test before)."""
+    con, keys, _ = dirty_build
+    lost = str(keys["sale_lines_lost"])
+    assert keys["return_of_lost_sale"]
+    for line_id, order_id in [(line, lost) for line in keys["return_of_lost_sale"]] + [
+        ("ORD-BEFORE-EXPORT-R1", "ORD-BEFORE-EXPORT")
+    ]:
+        assert _reason(con, "transactions", line_id) == [
+            f"return for order '{order_id}' with no usable sale line (its sale lines are "
+            "quarantined or not in the file)"
+        ]
+    assert con.execute(
+        "select count(*) from marts.fct_order_lines where order_id in (?, 'ORD-BEFORE-EXPORT')",
+        [lost],
+    ).fetchone() == (0,)
+    orphans = con.execute(
+        "select count(*) from marts.fct_order_lines as lines "
+        "anti join marts.fct_orders as orders using (order_id)"
+    ).fetchone()
+    assert orphans == (0,)
+
+
 def test_every_raw_row_is_staged_or_quarantined(dirty_build):
     con, keys, _ = dirty_build
     for table, staged in [
@@ -341,7 +380,9 @@ def test_parquet_double_quantity_is_kept_exactly_or_quarantined(tmp_path):
     assert len(reasons) == 1 and "does not fit decimal(18, 3)" in reasons[0]
 
 
-@pytest.mark.parametrize("defect", ["header_only", "no_readable_date", "decimal_comma"])
+@pytest.mark.parametrize(
+    "defect", ["header_only", "no_readable_date", "decimal_comma", "before_as_of_date"]
+)
 def test_no_usable_transactions_is_its_own_clear_error(tmp_path, defect):
     raw = tmp_path / "raw"
     generate(GeneratorConfig(customers=30, seed=3, dirty_rows=False), raw, "csv")
@@ -355,14 +396,15 @@ def test_no_usable_transactions_is_its_own_clear_error(tmp_path, defect):
             return frame
 
         _edit_csv(path, commas)
-    else:
+    elif defect == "no_readable_date":
 
         def unreadable(frame: pd.DataFrame) -> pd.DataFrame:
             frame["ordered_at"] = "05/03/2025"
             return frame
 
         _edit_csv(path, unreadable)
-    result = run_cli(tmp_path, "build", "--raw-data-dir", str(raw))
+    options = ["--as-of-date", "2000-01-01"] if defect == "before_as_of_date" else []
+    result = run_cli(tmp_path, "build", "--raw-data-dir", str(raw), *options)
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "No usable transactions" in output and str(path) in output
@@ -374,7 +416,40 @@ def test_no_usable_transactions_is_its_own_clear_error(tmp_path, defect):
     if defect == "decimal_comma":
         assert "unparseable unit_price '" in output
         assert "written with . as the decimal point and no thousands separators" in output
+    if defect == "before_as_of_date":  # not a file defect: the advice is a later date
+        assert "are dated on or after var as_of_date 2000-01-01" in output
+        assert "Give a later as_of_date" in output and "date_formats" not in output
     assert not (tmp_path / "marketing.duckdb").exists()
+
+
+def test_the_date_formats_the_error_suggests_read_a_day_first_export(tmp_path):
+    """Every ordered_at written day-first with a time (15/03/2024 15:09:02): the error's
+    --vars, pasted as given, reads every row (the first suggestion replaced the default
+    list and had no time part, so it read none)."""
+    import re
+
+    raw = tmp_path / "raw"
+    generate(GeneratorConfig(customers=30, seed=3, dirty_rows=False), raw, "csv")
+
+    def day_first(frame: pd.DataFrame) -> pd.DataFrame:
+        stamps = pd.to_datetime(frame["ordered_at"])
+        frame["ordered_at"] = stamps.dt.strftime("%d/%m/%Y %H:%M:%S")
+        return frame
+
+    lines = _edit_csv(raw / "transactions.csv", day_first)
+    failed = run_cli(tmp_path, "build", "--raw-data-dir", str(raw))
+    output = " ".join((failed.stdout + failed.stderr).split())  # unwrapped
+    assert failed.returncode != 0
+    (suggested,) = set(re.findall(r"--vars '(\{date_formats: \[[^\]]*\]\})'", output))
+    passed = run_cli(tmp_path, "build", "--raw-data-dir", str(raw), "--vars", suggested)
+    assert passed.returncode == 0, passed.stdout[-3000:] + passed.stderr[-3000:]
+    with duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True) as con:
+        kept = con.execute("select count(*) from staging.stg_shop__order_lines").fetchone()[0]
+        quarantined = con.execute(
+            "select count(*) from staging.stg_shop__quarantined_rows "
+            "where source_table = 'transactions'"
+        ).fetchone()[0]
+    assert (kept, quarantined) == (len(lines), 0)
 
 
 def test_implausible_price_is_flagged_with_few_lines_too(tmp_path):
@@ -414,11 +489,26 @@ def test_a_file_mostly_quarantined_fails_the_build_and_is_not_published(tmp_path
         return frame
 
     _edit_csv(raw / "transactions.csv", thousands)
+    serving = tmp_path / "marketing.duckdb"  # what BI tools read: the last good build
+    serving.write_bytes(b"the last published warehouse")
+    before = serving.stat().st_mtime_ns
     result = run_cli(tmp_path, "build", "--raw-data-dir", str(raw))
     output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "60% of its rows (" in output and "var quarantine_error_share allows" in output
+    # the share as counted in the build file (the returns of orders whose sale lines were
+    # lost are quarantined too), and the limit read from the run's vars (the manifest
+    # holds "{{ var(...) }}" unrendered)
+    with duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True) as con:
+        kept = con.execute("select count(*) from staging.stg_shop__order_lines").fetchone()[0]
+        lost = con.execute(
+            "select count(*) from staging.stg_shop__quarantined_rows "
+            "where source_table = 'transactions'"
+        ).fetchone()[0]
+    share = f"{lost / (kept + lost):.0%} of its rows ({lost} of {kept + lost})"
+    assert lost / (kept + lost) > 0.5
+    assert f"{share} were quarantined, above the 50% that var quarantine_error_share" in output
     assert "not published" in output and "--vars '{quarantine_error_share: 1}'" in output
     assert "no thousands separators" in output
     assert "Traceback" not in output
-    assert not (tmp_path / "marketing.duckdb").exists()
+    assert serving.read_bytes() == b"the last published warehouse"
+    assert serving.stat().st_mtime_ns == before

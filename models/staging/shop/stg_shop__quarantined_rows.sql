@@ -28,13 +28,22 @@ with
     ),
 {% endfor %}
 
+-- Usable lines quarantined after the fact: returns whose order has no
+-- usable sale line.
+returns_without_sale as (
+    select
+        'transactions' as source_table,
+        coalesce(row_key, '(no key)') as row_key,
+        quarantine_reason
+    from {{ ref('base_shop__returns_without_sale') }}
+),
+
 final as (
     {%- for source_table in tables %}
         select * from {{ source_table }}
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
+        union all
     {%- endfor %}
+    select * from returns_without_sale
 )
 
 select * from final
