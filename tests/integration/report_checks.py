@@ -396,6 +396,7 @@ INDEPENDENT: dict[tuple[str, str], Callable[[duckdb.DuckDBPyConnection], object]
             "rows_quarantined",
             "quarantined_share",
             "top_reason",
+            "rows_after_as_of_date",
         )
     },
     ("rpt_segment_kpis", "top_revenue_segment_name"): _named(TOP_REVENUE_SEGMENT, "rfm_segment"),
