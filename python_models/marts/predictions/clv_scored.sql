@@ -317,22 +317,22 @@ discounted_months as (
 ),
 
 pair_scores as (
-    -- one row per pair: the windows' purchases if alive and the discounted
-    -- purchases over the CLV months; is_series_converged over all of them
+    -- one row per pair: the windows' purchases if alive, and whether every
+    -- window's series converged
     select
-        windows.x,
-        windows.t_observed,
-        max(case when windows.horizon_days = 30 then windows.purchases_if_alive end)
+        x,
+        t_observed,
+        max(case when horizon_days = 30 then purchases_if_alive end)
             as purchases_if_alive_30d,
-        max(case when windows.horizon_days = 90 then windows.purchases_if_alive end)
+        max(case when horizon_days = 90 then purchases_if_alive end)
             as purchases_if_alive_90d,
-        max(case when windows.horizon_days = 365 then windows.purchases_if_alive end)
+        max(case when horizon_days = 365 then purchases_if_alive end)
             as purchases_if_alive_365d,
-        min(case when windows.is_series_converged then 1 else 0 end) = 1
+        min(case when is_series_converged then 1 else 0 end) = 1
             as is_windows_converged
-    from purchases_if_alive as windows
-    where windows.month_number is null
-    group by windows.x, windows.t_observed
+    from purchases_if_alive
+    where month_number is null
+    group by x, t_observed
 ),
 
 pair_clv as (
@@ -432,7 +432,7 @@ model_based as (
         case
             when model = 'pareto_nbd' then 'pareto_nbd (scored in Python only)'
             when not is_series_converged
-                then model || ' (series did not converge)'
+                then {{ dbt.concat(["model", "' (series did not converge)'"]) }}
             else model
         end as scoring_method,
         p_alive,
