@@ -8,8 +8,9 @@
 --
 -- BG/NBD and MBG/NBD: P(alive) has a closed form; expected purchases need the
 -- Gauss hypergeometric function 2F1, summed here as a power series once per
--- distinct (x, T) pair and horizon, never per customer. A Pareto/NBD fit needs
--- 2F1 near z = 1 for P(alive) too: its rows keep only the closed forms
+-- distinct (x, T) pair and horizon, never per customer (its coefficients once
+-- per distinct x). A Pareto/NBD fit needs 2F1 for P(alive), near z = 1 when
+-- its scales differ widely: its rows keep only the closed forms
 -- (expected order value, days to the next purchase), the rest is null with
 -- scoring_method 'pareto_nbd (scored in Python only)'. When a fit did not
 -- converge: the rule-based scores customer_lifetime_value falls back to.
@@ -194,56 +195,84 @@ series_lengths as (
     from series_parameters
 ),
 
-term_ratios as (
-    -- t(k+1) / t(k) = (A + k) (B + k) / ((C + k) (1 + k)) z, for k = 0 .. n
+series_coefficients as (
+    -- t(k) = c(k) z^k, and c(k) depends on x only (A, B, C do), not on T or
+    -- the horizon: one series of coefficients per distinct x, as long as
+    -- the longest series that x needs
     select
-        series_lengths.*,
-        term_numbers.generated_number - 1 as k,
-        (series_lengths.a_term + term_numbers.generated_number - 1)
-        * (series_lengths.b_term + term_numbers.generated_number - 1)
-        / (
-            (series_lengths.c_term + term_numbers.generated_number - 1)
-            * term_numbers.generated_number
-        )
-        * series_lengths.z as ratio
+        x,
+        max(a_term) as a_term,
+        max(b_term) as b_term,
+        max(c_term) as c_term,
+        max(n_terms) as n_terms
     from series_lengths
-    inner join term_numbers
-        on term_numbers.generated_number <= series_lengths.n_terms + 1
+    group by x
 ),
 
-term_logs as (
-    -- t(k) = prod over j < k of ratio(j), t(0) = 1: its log magnitude, the
-    -- number of negative ratios (the sign) and of zero ratios (a series that
-    -- terminates) as running sums over the preceding terms
+coefficient_ratios as (
+    -- c(k+1) / c(k) = (A + k) (B + k) / ((C + k) (1 + k)), for k = 0 .. n
     select
-        *,
+        series_coefficients.x,
+        term_numbers.generated_number - 1 as k,
+        (series_coefficients.a_term + term_numbers.generated_number - 1)
+        * (series_coefficients.b_term + term_numbers.generated_number - 1)
+        / (
+            (series_coefficients.c_term + term_numbers.generated_number - 1)
+            * term_numbers.generated_number
+        ) as ratio
+    from series_coefficients
+    inner join term_numbers
+        on term_numbers.generated_number <= series_coefficients.n_terms + 1
+),
+
+coefficients as (
+    -- c(k) = prod over j < k of ratio(j), c(0) = 1: its log magnitude, the
+    -- number of negative ratios (its sign) and of zero ratios (a series
+    -- that terminates), as running sums over the preceding ratios
+    select
+        x,
+        k,
         coalesce(sum(case when ratio <> 0 then ln(abs(ratio)) end) over (
-            partition by x, t_observed, horizon_days
+            partition by x
             order by k
             rows between unbounded preceding and 1 preceding
-        ), 0) as log_abs_term,
+        ), 0) as log_abs_coefficient,
         coalesce(sum(case when ratio < 0 then 1 else 0 end) over (
-            partition by x, t_observed, horizon_days
+            partition by x
             order by k
             rows between unbounded preceding and 1 preceding
         ), 0) as negative_ratios,
         coalesce(sum(case when ratio = 0 then 1 else 0 end) over (
-            partition by x, t_observed, horizon_days
+            partition by x
             order by k
             rows between unbounded preceding and 1 preceding
         ), 0) as zero_ratios
-    from term_ratios
+    from coefficient_ratios
 ),
 
 terms as (
+    -- t(k) = sign(c(k)) exp(ln|c(k)| + k ln z), for k = 0 .. n of each
+    -- pair and horizon
     select
-        *,
+        series_lengths.*,
+        coefficients.k,
         case
-            when zero_ratios > 0 then 0.0
-            when mod(negative_ratios, 2) = 1 then -exp(log_abs_term)
-            else exp(log_abs_term)
+            when coefficients.zero_ratios > 0 then 0.0
+            when mod(coefficients.negative_ratios, 2) = 1
+                then -exp(
+                    coefficients.log_abs_coefficient
+                    + coefficients.k * ln(series_lengths.z)
+                )
+            else exp(
+                coefficients.log_abs_coefficient
+                + coefficients.k * ln(series_lengths.z)
+            )
         end as term
-    from term_logs
+    from series_lengths
+    inner join coefficients
+        on
+            series_lengths.x = coefficients.x
+            and coefficients.k <= series_lengths.n_terms
 ),
 
 series_sums as (
