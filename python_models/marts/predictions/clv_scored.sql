@@ -287,6 +287,9 @@ series_sums as (
         max(log_one_minus_z) as log_one_minus_z,
         max(z) as z,
         max(n_terms) as n_terms,
+        -- the bound holds past every pole and sign change: k > -A, -B, -C
+        max(n_terms) > greatest(-min(a_term), -min(b_term), -min(c_term))
+            as is_past_poles,
         sum(case when k < n_terms then term end) as series_sum,
         sum(case when k < n_terms then abs(term) end) as series_abs_sum,
         max(case when k = n_terms then abs(term) end) as first_omitted_term,
@@ -315,7 +318,8 @@ purchases_if_alive as (
             as purchases_if_alive,
         first_omitted_term = 0
         or (
-            rho < 1
+            is_past_poles
+            and rho < 1
             and first_omitted_term / (1 - rho)
             <= {{ tolerance }} * abs(series_sum)
             and series_abs_sum <= {{ max_cancellation }} * abs(series_sum)
