@@ -47,7 +47,10 @@ def differing(sql: pd.DataFrame, python: pd.DataFrame, columns: list[str]) -> li
     rows = []
     for column in columns:
         for customer_id, left, right in zip(
-            merged["customer_id"], merged[f"{column}_sql"], merged[f"{column}_python"]
+            merged["customer_id"],
+            merged[f"{column}_sql"],
+            merged[f"{column}_python"],
+            strict=True,
         ):
             if pd.isna(left) or not math.isclose(left, right, rel_tol=RELATIVE_TOLERANCE):
                 rows.append((customer_id, column, left, right))
@@ -88,6 +91,7 @@ def _rescore(built: Path, tmp_path: Path, parameters: pd.DataFrame) -> tuple[pd.
     replacement = pd.DataFrame(
         {c: parameters[c] if c in parameters else [table[c].iloc[0]] * 2 for c in table}
     )
+    con.register("replacement", replacement)
     con.execute("delete from marts.clv_model_parameters")
     con.execute("insert into marts.clv_model_parameters select * from replacement")
     return con.execute(compiled).df(), _summary(con), table

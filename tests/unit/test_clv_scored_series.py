@@ -20,7 +20,11 @@ from marketing_engine.clv import DAYS_PER_MONTH
 from marketing_engine.clv_selection import MODELS
 
 MODEL_SQL = Path(__file__).resolve().parents[2] / "python_models/marts/predictions/clv_scored.sql"
-WINDOWS = {"expected_purchases_30d": 30, "expected_purchases_90d": 90, "expected_purchases_365d": 365}
+WINDOWS = {
+    "expected_purchases_30d": 30,
+    "expected_purchases_90d": 90,
+    "expected_purchases_365d": 365,
+}
 
 
 class _Dbt:
@@ -145,5 +149,7 @@ def test_a_series_beyond_the_term_bound_is_marked_not_scored():
     expected = python_expected("bg_nbd", (0.5, 0.02, 0.9, 3.0), summary)[summary["t_days"] == 500]
     assert all(
         math.isclose(left, right, rel_tol=1e-9)
-        for left, right in zip(fine["expected_purchases_365d"], expected["expected_purchases_365d"])
+        for left, right in zip(
+            fine["expected_purchases_365d"], expected["expected_purchases_365d"], strict=True
+        )
     )

@@ -159,13 +159,17 @@ series_parameters as (
             else pairs.a + pairs.b + pairs.x
         end as c_term,
         (horizons.horizon_days / pairs.unit_days)
-        / (pairs.alpha + pairs.t_observed
-            + horizons.horizon_days / pairs.unit_days) as z,
+        / (
+            pairs.alpha + pairs.t_observed
+            + horizons.horizon_days / pairs.unit_days
+        ) as z,
         -- ln(1 - z) without the rounding of 1 - z
         ln(
             (pairs.alpha + pairs.t_observed)
-            / (pairs.alpha + pairs.t_observed
-                + horizons.horizon_days / pairs.unit_days)
+            / (
+                pairs.alpha + pairs.t_observed
+                + horizons.horizon_days / pairs.unit_days
+            )
         ) as log_one_minus_z
     from pairs
     cross join horizons
@@ -250,29 +254,36 @@ coefficients as (
     from coefficient_ratios
 ),
 
+signed_coefficients as (
+    -- sign(c(k)): 0 once the series terminated, else -1 to the number of
+    -- negative ratios
+    select
+        x,
+        k,
+        log_abs_coefficient,
+        case
+            when zero_ratios > 0 then 0
+            else 1 - 2 * mod(negative_ratios, 2)
+        end as coefficient_sign
+    from coefficients
+),
+
 terms as (
     -- t(k) = sign(c(k)) exp(ln|c(k)| + k ln z), for k = 0 .. n of each
     -- pair and horizon
     select
         series_lengths.*,
-        coefficients.k,
-        case
-            when coefficients.zero_ratios > 0 then 0.0
-            when mod(coefficients.negative_ratios, 2) = 1
-                then -exp(
-                    coefficients.log_abs_coefficient
-                    + coefficients.k * ln(series_lengths.z)
-                )
-            else exp(
-                coefficients.log_abs_coefficient
-                + coefficients.k * ln(series_lengths.z)
-            )
-        end as term
+        signed_coefficients.k,
+        signed_coefficients.coefficient_sign
+        * exp(
+            signed_coefficients.log_abs_coefficient
+            + signed_coefficients.k * ln(series_lengths.z)
+        ) as term
     from series_lengths
-    inner join coefficients
+    inner join signed_coefficients
         on
-            series_lengths.x = coefficients.x
-            and coefficients.k <= series_lengths.n_terms
+            series_lengths.x = signed_coefficients.x
+            and series_lengths.n_terms >= signed_coefficients.k
 ),
 
 series_sums as (
@@ -297,8 +308,8 @@ series_sums as (
             case
                 when k = n_terms
                     then z
-                    * greatest(1, abs(a_term + k) / (1 + k))
-                    * greatest(1, abs(b_term + k) / (c_term + k))
+                        * greatest(1, abs(a_term + k) / (1 + k))
+                        * greatest(1, abs(b_term + k) / (c_term + k))
             end
         ) as rho
     from terms
@@ -413,9 +424,9 @@ alive as (
         case
             when not log_odds.is_converged
                 then exp(
-                    -log_odds.recency_days
-                    / (3 * greatest(log_odds.gap_days, 1.0))
-                )
+                        -log_odds.recency_days
+                        / (3 * greatest(log_odds.gap_days, 1.0))
+                    )
             when log_odds.model = 'bg_nbd' and log_odds.x = 0 then 1.0
             when log_odds.model in ('bg_nbd', 'mbg_nbd')
                 then 1 / (1 + exp(log_odds.log_odds_dead))
