@@ -557,6 +557,9 @@ def _parameter_row(model: str, fit: Fit, settings: ClvSettings) -> dict:
         "iterations": fit.iterations,
         "n_customers": fit.n_customers,
         "time_unit": settings.time_unit,
+        # The scoring settings, for the SQL score (clv_scored) to read with the fit.
+        "monthly_discount_rate": float(settings.monthly_discount_rate),
+        "clv_months": int(settings.clv_months),
         "message": fit.message,
     }
 
