@@ -73,7 +73,7 @@ lint: setup  ## ruff on Python, mypy on src/, sqlfluff (dbt templater: the compi
 	$(BIN)/mypy
 	@# The dbt templater compiles against a scratch file, never the warehouse a build holds.
 	mkdir -p target
-	MARKETING_ENGINE_BUILD_DB=target/lint.duckdb $(BIN)/sqlfluff lint models analyses tests/dbt
+	MARKETING_ENGINE_BUILD_DB=target/lint.duckdb $(BIN)/sqlfluff lint models python_models analyses tests/dbt
 
 format: setup
 	$(BIN)/ruff format src tests bench python_models
