@@ -138,6 +138,16 @@ def dirty_build(tmp_path_factory):
     con.close()
 
 
+def _transaction_rows(build: Path) -> tuple[int, int]:
+    """(kept, quarantined) transaction rows in a build file."""
+    with duckdb.connect(str(build), read_only=True) as con:
+        return con.execute(
+            "select (select count(*) from staging.stg_shop__order_lines), "
+            "(select count(*) from staging.stg_shop__quarantined_rows "
+            "where source_table = 'transactions')"
+        ).fetchone()
+
+
 def _issues(con, table: str, key: str) -> dict[str, tuple[str, str]]:
     rows = con.execute(
         "select column_name, raw_value, issue from marts.fct_data_quality_issues "
@@ -443,13 +453,7 @@ def test_the_date_formats_the_error_suggests_read_a_day_first_export(tmp_path):
     (suggested,) = set(re.findall(r"--vars '(\{date_formats: \[[^\]]*\]\})'", output))
     passed = run_cli(tmp_path, "build", "--raw-data-dir", str(raw), "--vars", suggested)
     assert passed.returncode == 0, passed.stdout[-3000:] + passed.stderr[-3000:]
-    with duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True) as con:
-        kept = con.execute("select count(*) from staging.stg_shop__order_lines").fetchone()[0]
-        quarantined = con.execute(
-            "select count(*) from staging.stg_shop__quarantined_rows "
-            "where source_table = 'transactions'"
-        ).fetchone()[0]
-    assert (kept, quarantined) == (len(lines), 0)
+    assert _transaction_rows(tmp_path / "build.duckdb") == (len(lines), 0)
 
 
 def test_implausible_price_is_flagged_with_few_lines_too(tmp_path):
@@ -498,12 +502,7 @@ def test_a_file_mostly_quarantined_fails_the_build_and_is_not_published(tmp_path
     # the share as counted in the build file (the returns of orders whose sale lines were
     # lost are quarantined too), and the limit read from the run's vars (the manifest
     # holds "{{ var(...) }}" unrendered)
-    with duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True) as con:
-        kept = con.execute("select count(*) from staging.stg_shop__order_lines").fetchone()[0]
-        lost = con.execute(
-            "select count(*) from staging.stg_shop__quarantined_rows "
-            "where source_table = 'transactions'"
-        ).fetchone()[0]
+    kept, lost = _transaction_rows(tmp_path / "build.duckdb")
     share = f"{lost / (kept + lost):.0%} of its rows ({lost} of {kept + lost})"
     assert lost / (kept + lost) > 0.5
     assert f"{share} were quarantined, above the 50% that var quarantine_error_share" in output
