@@ -64,7 +64,7 @@ def test_rows_sql_could_not_score_come_from_python_by_customer_id():
         scoring_method=["bg_nbd", "bg_nbd (series did not converge)", "bg_nbd"],
     )
     # Python's frame in another order, with different numbers: only C2 is taken from it.
-    python = _frame(["C3", "C2", "C1"], 100.0, model="bg_nbd_gamma_gamma")
+    python = _frame(["C3", "C1", "C2"], 100.0, model="bg_nbd_gamma_gamma")
     published = publish_scores(scored, date(2024, 1, 1), lambda: python).set_index("customer_id")
     assert (
         published.loc["C2", "clv_12_months"]
