@@ -40,8 +40,8 @@ ORDER = [
     "clv_calibration",
     "clv_holdout_predictions",
     "clv_holdout_validation",
-    "customer_lifetime_value",
     "clv_model_parameters",
+    "customer_lifetime_value",  # after clv_scored, the SQL model over the parameters
     "cluster_assignments",
     "cluster_evaluation",
     "cluster_profiles",

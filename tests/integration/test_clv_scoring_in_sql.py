@@ -1,12 +1,16 @@
 """The CLV fit/score split: every CLV column scored in SQL over the fitted parameters
-(clv_scored) equals the Python scores (customer_lifetime_value) for every customer.
+(clv_scored) equals the Python scores (clv.score) for every customer, and the published
+customer_lifetime_value takes them from clv_scored.
 
 Besides the model each build chooses, the dbt-compiled clv_scored runs again on a copy
 of the build whose clv_model_parameters holds another fit (BG/NBD, MBG/NBD, Pareto/NBD)
-or a fit marked not converged (the rule-based fallback), against clv.score's frame."""
+or a fit marked not converged (the rule-based fallback), against clv.score's frame; and
+the customer_lifetime_value model runs on such copies, where SQL leaves customers to
+Python (a Pareto/NBD fit, a series that did not converge)."""
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import shutil
 from pathlib import Path
@@ -16,6 +20,8 @@ import pandas as pd
 import pytest
 
 from marketing_engine.clv import ClvSettings, rule_based_scores, score
+from marketing_engine.clv_selection import chosen_model, chosen_start
+from tests.conftest import PROJECT
 
 SCORE_COLUMNS = [
     "p_alive",
@@ -59,11 +65,51 @@ def differing(sql: pd.DataFrame, python: pd.DataFrame, columns: list[str]) -> li
 
 def test_every_column_scored_in_sql_equals_the_python_scores(built):
     con = duckdb.connect(str(built / "build.duckdb"), read_only=True)
-    python = con.execute("select * from marts.customer_lifetime_value").df()
+    summary, settings, (chosen, start) = _summary(con), _settings(con), _chosen(con)
     sql = con.execute("select * from marts.clv_scored").df()
+    python, _ = score(summary, settings, chosen, start)
     assert len(python) > 1000
-    assert set(sql["scoring_method"]) == {python["model"].iloc[0].removesuffix("_gamma_gamma")}
+    assert set(sql["scoring_method"]) == {chosen}
     assert differing(sql, python, SCORE_COLUMNS) == []
+
+
+def test_the_published_scores_are_the_sql_scores_and_equal_python(built):
+    # customer_lifetime_value: every customer, in customer_id order, every column taken
+    # from clv_scored (the same numbers, bit for bit), equal to clv.score within 1e-9.
+    con = duckdb.connect(str(built / "build.duckdb"), read_only=True)
+    summary, settings, (chosen, start) = _summary(con), _settings(con), _chosen(con)
+    published = con.execute("select * from marts.customer_lifetime_value").df()
+    sql = con.execute("select * from marts.clv_scored").df()
+    python, _ = score(summary, settings, chosen, start)
+    assert list(published["customer_id"]) == list(python["customer_id"])
+    assert (published["model"] == python["model"]).all()
+    assert differing(published, python, SCORE_COLUMNS) == []
+    assert _not_identical(published, sql, SCORE_COLUMNS) == []
+    as_of = pd.Timestamp(summary["as_of_date"].iloc[0])
+    days = python["days_to_next_purchase"].round().clip(upper=3650)
+    expected_dates = (as_of + pd.to_timedelta(days, unit="D")).dt.date
+    assert list(pd.to_datetime(published["expected_next_purchase_date"]).dt.date) == list(
+        expected_dates
+    )
+
+
+def _not_identical(published: pd.DataFrame, sql: pd.DataFrame, columns: list[str]) -> list:
+    """(customer_id, column) wherever the published value is not clv_scored's exactly."""
+    merged = published.merge(sql, on="customer_id", how="inner", suffixes=("", "_sql"))
+    assert len(merged) == len(published)
+    return [
+        (customer_id, column)
+        for column in columns
+        for customer_id, left, right in zip(
+            merged["customer_id"], merged[column], merged[f"{column}_sql"], strict=True
+        )
+        if not (left == right or (pd.isna(left) and pd.isna(right)))
+    ]
+
+
+def _chosen(con) -> tuple[str, tuple[float, ...] | None]:
+    comparison = con.execute("select * from marts.clv_model_comparison").df()
+    return chosen_model(comparison), chosen_start(comparison)
 
 
 def _summary(con) -> pd.DataFrame:
@@ -130,3 +176,145 @@ def test_the_discount_and_horizon_settings_come_from_the_fit(built, tmp_path):
     python, parameter_rows = score(summary, changed, "bg_nbd")
     sql, _, _ = _rescore(built, tmp_path, pd.DataFrame(parameter_rows))
     assert differing(sql, python, ["clv_12_months"]) == []
+
+
+MODEL_FILE = PROJECT / "python_models" / "marts" / "predictions" / "customer_lifetime_value.py"
+
+
+class _Config:
+    """dbt.config of a Python model: callable, and .get(key) for the YAML config."""
+
+    def __init__(self, values: dict) -> None:
+        self.values = values
+
+    def __call__(self, **_: object) -> None:
+        return None
+
+    def get(self, key: str, default: object = None) -> object:
+        return self.values.get(key, default)
+
+
+class _Dbt:
+    """The dbt object a dbt-duckdb Python model gets, over a build file; keeps the refs."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, clv: dict) -> None:
+        self.con, self.config, self.refs = con, _Config({"clv": clv}), []
+
+    def ref(self, name: str) -> duckdb.DuckDBPyRelation:
+        self.refs.append(name)
+        cursor = self.con.cursor()  # a relation of its own, as each dbt.ref is
+        [(schema,)] = cursor.execute(
+            "select table_schema from information_schema.tables where table_name = ?", [name]
+        ).fetchall()
+        return cursor.sql(f"select * from {schema}.{name}")
+
+
+def _run_published_model(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, list[str]]:
+    """customer_lifetime_value's model() on `con`; its frame and the refs it read."""
+    spec = importlib.util.spec_from_file_location("customer_lifetime_value", MODEL_FILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    settings = _settings(con)
+    clv = {
+        "time_unit": settings.time_unit,
+        "monthly_discount_rate": settings.monthly_discount_rate,
+        "clv_months": settings.clv_months,
+    }
+    dbt = _Dbt(con, clv)
+    return module.model(dbt, None), dbt.refs
+
+
+def _copy(built: Path, tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    copy = tmp_path / "build.duckdb"  # same file name: the compiled relations resolve
+    shutil.copy(built / "build.duckdb", copy)
+    return duckdb.connect(str(copy))
+
+
+def test_the_model_reads_no_summary_when_sql_scores_everyone(built, tmp_path):
+    # On the build as it is (SQL scores every customer), the model run again gives the
+    # published table, and never reads the per-customer summary.
+    con = _copy(built, tmp_path)
+    published, refs = _run_published_model(con)
+    assert "int_customers_clv_summary" not in refs and "clv_scored" in refs
+    table = con.execute("select * from marts.customer_lifetime_value").df()
+    assert list(published["customer_id"]) == list(table["customer_id"])
+    assert _not_identical(published, table, [*SCORE_COLUMNS, "model"]) == []
+
+
+def test_customers_sql_could_not_score_are_scored_in_python(built, tmp_path):
+    # A copy whose clv_scored (rows shuffled) leaves every third customer's series not
+    # converged and marks the others' CLV (x 3): the published rows are the marked SQL
+    # rows, plus clv.score's rows, matched on customer_id, for the left-out customers.
+    con = _copy(built, tmp_path)
+    summary, settings, (chosen, start) = _summary(con), _settings(con), _chosen(con)
+    purchases = ", ".join(
+        f"case when not is_left_out then {c} end as {c}"
+        for c in ["expected_purchases_30d", "expected_purchases_90d", "expected_purchases_365d"]
+    )
+    con.execute(
+        f"""
+        create or replace table marts.clv_scored as
+        with marked as (
+            select *, hash(customer_id) % 3 = 0 as is_left_out from marts.clv_scored
+        )
+        select
+            customer_id,
+            case
+                when is_left_out then scoring_method || ' (series did not converge)'
+                else scoring_method
+            end as scoring_method,
+            p_alive,
+            churn_probability,
+            {purchases},
+            expected_order_value,
+            case when not is_left_out then 3 * clv_12_months end as clv_12_months,
+            days_to_next_purchase
+        from marked
+        order by hash(customer_id) % 7, customer_id desc
+        """
+    )
+    left_out = set(
+        con.execute(
+            "select customer_id from marts.clv_scored where scoring_method like '%converge)'"
+        ).df()["customer_id"]
+    )
+    assert 0 < len(left_out) < len(summary)
+    published, refs = _run_published_model(con)
+    assert "int_customers_clv_summary" in refs
+    python, _ = score(summary, settings, chosen, start)
+    assert list(published["customer_id"]) == list(python["customer_id"])
+    is_left_out = python["customer_id"].isin(left_out)
+    assert differing(published[is_left_out], python[is_left_out], SCORE_COLUMNS) == []
+    assert (published.loc[is_left_out, "model"] == f"{chosen}_gamma_gamma").all()
+    marked = python.assign(clv_12_months=3 * python["clv_12_months"])
+    assert differing(published[~is_left_out], marked[~is_left_out], SCORE_COLUMNS) == []
+    assert (published.loc[~is_left_out, "model"] == f"{chosen}_gamma_gamma").all()
+
+
+def test_a_pareto_nbd_fit_is_published_from_python(built, tmp_path):
+    # A copy whose comparison chose Pareto/NBD, with that fit in clv_model_parameters and
+    # clv_scored rescored from it: every published row is clv.score's Pareto/NBD row.
+    con = _copy(built, tmp_path)
+    con.execute("update marts.clv_model_comparison set is_chosen = (model = 'pareto_nbd')")
+    summary, settings, (chosen, start) = _summary(con), _settings(con), _chosen(con)
+    assert chosen == "pareto_nbd"
+    python, parameter_rows = score(summary, settings, chosen, start)
+    assert all(row["is_converged"] for row in parameter_rows)
+    compiled = next((built / "target" / "compiled").rglob("clv_scored.sql")).read_text()
+    table = con.execute("select * from marts.clv_model_parameters").df()
+    parameters = pd.DataFrame(parameter_rows)
+    replacement = pd.DataFrame(
+        {c: parameters[c] if c in parameters else [table[c].iloc[0]] * 2 for c in table}
+    )
+    con.register("replacement", replacement)
+    con.execute("delete from marts.clv_model_parameters")
+    con.execute("insert into marts.clv_model_parameters select * from replacement")
+    con.execute(f"create or replace table marts.clv_scored as {compiled}")
+    assert set(
+        con.execute("select scoring_method from marts.clv_scored").df()["scoring_method"]
+    ) == {PYTHON_ONLY}
+    published, refs = _run_published_model(con)
+    assert "int_customers_clv_summary" in refs
+    assert list(published["customer_id"]) == list(python["customer_id"])
+    assert (published["model"] == "pareto_nbd_gamma_gamma").all()
+    assert differing(published, python, SCORE_COLUMNS) == []

@@ -11,8 +11,6 @@ def model(dbt, session):
     dbt.config(materialized="table")
     settings = ClvSettings.from_mapping(dbt.config.get("clv"))
     summary = dbt.ref("int_customers_clv_summary").df().sort_values("customer_id")
-    # Built after the scores, so the in-process fit they made is reused.
-    scored = dbt.ref("customer_lifetime_value").df()
     comparison = dbt.ref("clv_model_comparison").df()
     chosen, start = chosen_model(comparison), chosen_start(comparison)
     _, parameters = score(summary.reset_index(drop=True), settings, chosen, start)
@@ -22,6 +20,8 @@ def model(dbt, session):
     for column in ("r", "alpha", "a", "b", "s", "beta", "p", "q", "v"):
         if column not in table:
             table[column] = pd.Series([float("nan")] * len(table), dtype="float64")
-    table["scored_customers"] = len(scored)
+    # clv_scored scores every customer of the summary (the Python scores only those
+    # SQL cannot, from this memoized fit).
+    table["scored_customers"] = len(summary)
     table["fit_date"] = pd.Timestamp(summary["as_of_date"].iloc[0]).date() if len(summary) else None
     return table

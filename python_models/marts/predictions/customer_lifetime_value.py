@@ -1,22 +1,28 @@
 """One row per customer with an order: P(alive), churn probability, expected purchases,
-expected order value, discounted 12-month CLV and expected next purchase date."""
+expected order value, discounted 12-month CLV and expected next purchase date.
+
+The scores come from SQL (clv_scored, over the fit in clv_model_parameters); only the
+customers SQL cannot score (a Pareto/NBD fit, a 2F1 series that did not converge) are
+scored in Python, from the same memoized fit."""
 
 import pandas as pd
 
 from marketing_engine.clv import ClvSettings, score
+from marketing_engine.clv_publish import publish_scores
 from marketing_engine.clv_selection import chosen_model, chosen_start
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     settings = ClvSettings.from_mapping(dbt.config.get("clv"))
-    summary = dbt.ref("int_customers_clv_summary").df().sort_values("customer_id")
-    comparison = dbt.ref("clv_model_comparison").df()
-    chosen, start = chosen_model(comparison), chosen_start(comparison)
-    scores, _ = score(summary.reset_index(drop=True), settings, chosen, start)
-    as_of = pd.to_datetime(summary["as_of_date"].iloc[0]) if len(summary) else None
-    days = scores["days_to_next_purchase"].round().clip(upper=3650)
-    scores["expected_next_purchase_date"] = (
-        (as_of + pd.to_timedelta(days, unit="D")).dt.date if as_of is not None else None
-    )
-    return scores
+    scored = dbt.ref("clv_scored").df()
+    fit_dates = dbt.ref("clv_model_parameters").df()["fit_date"]
+
+    def python_scores() -> pd.DataFrame:
+        # The frame and arguments clv_model_parameters fitted with: the memo's key.
+        summary = dbt.ref("int_customers_clv_summary").df().sort_values("customer_id")
+        comparison = dbt.ref("clv_model_comparison").df()
+        chosen, start = chosen_model(comparison), chosen_start(comparison)
+        return score(summary.reset_index(drop=True), settings, chosen, start)[0]
+
+    return publish_scores(scored, fit_dates.iloc[0] if len(fit_dates) else None, python_scores)
