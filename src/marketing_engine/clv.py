@@ -470,7 +470,60 @@ def _scores_frame(summary, alive, purchases, value, settings) -> pd.DataFrame:
     )
 
 
+_FIT_CACHE = OneSlotCache()
 _SCORE_CACHE = OneSlotCache()
+
+
+@dataclass(frozen=True)
+class ClvFit:
+    """The fit half of the CLV split: the counting model and Gamma-Gamma fitted on the
+    distinct (x, t_x, T) triples, and one parameter row per model."""
+
+    model_name: str
+    counts: Fit
+    gamma_gamma: Fit
+    parameters: list[dict]
+
+    @property
+    def converged(self) -> bool:
+        return self.counts.converged and self.gamma_gamma.converged
+
+
+def fit(summary: pd.DataFrame, settings: ClvSettings, model: str = "bg_nbd", start=None) -> ClvFit:
+    """Fit `model` (bg_nbd, mbg_nbd or pareto_nbd) and Gamma-Gamma on `summary` (columns
+    x, t_x_days, t_days, mean_repeat_value): parameters only, no per-customer scores
+    (clv_scored scores every customer in SQL). Memoized, so a build fits once."""
+    start = None if start is None else tuple(float(v) for v in start)
+    return _FIT_CACHE.get_or_compute(
+        summary, (settings, model, start), lambda: _fit(summary, settings, model, start)
+    )
+
+
+def _fit(summary: pd.DataFrame, settings: ClvSettings, model_name: str, start) -> ClvFit:
+    from marketing_engine.clv_selection import MODELS
+
+    if model_name not in MODELS:
+        raise ValueError(f"unknown CLV model {model_name!r}: use one of {sorted(MODELS)}")
+    x, t_x, T = in_units(summary, settings.time_unit)
+    m = summary["mean_repeat_value"].fillna(0).to_numpy(float)
+    # The counts depend on (x, t_x, T) only: fit the distinct triples, weighted.
+    ux, ut_x, uT, weights, _ = distinct_triples(x, t_x, T)
+    counts = MODELS[model_name].fit(ux, ut_x, uT, weights, start=start)
+    gamma_gamma = fit_gamma_gamma(x, m)
+    parameters = [
+        _parameter_row(model_name, counts, settings),
+        _parameter_row("gamma_gamma", gamma_gamma, settings),
+    ]
+    fitted = ClvFit(model_name, counts, gamma_gamma, parameters)
+    if not fitted.converged:
+        warnings.warn(
+            f"CLV fit did not converge ({MODELS[model_name].label}: "
+            f"{counts.message}; Gamma-Gamma: {gamma_gamma.message}); "
+            "using the rule-based fallback scores.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return fitted
 
 
 def score(
@@ -481,7 +534,7 @@ def score(
     summary columns: customer_id, x, t_x_days, t_days, mean_repeat_value,
     first_value. Returns the per-customer scores and one parameter row per model.
     `start`: parameters to start the search from (the calibration fit).
-    Memoized: the scores and parameters models of one build share the fit.
+    Memoized, and the fit is `fit`'s (shared with a build's parameters model).
     """
     start = None if start is None else tuple(float(v) for v in start)
     return _SCORE_CACHE.get_or_compute(
@@ -494,30 +547,17 @@ def _score(
 ) -> tuple[pd.DataFrame, list[dict]]:
     from marketing_engine.clv_selection import MODELS
 
-    if model_name not in MODELS:
-        raise ValueError(f"unknown CLV model {model_name!r}: use one of {sorted(MODELS)}")
+    fitted = fit(summary, settings, model_name, start)
+    counts, gamma_gamma, parameters = fitted.counts, fitted.gamma_gamma, fitted.parameters
     model = MODELS[model_name]
     unit_days = DAYS_PER[settings.time_unit]
     x, t_x, T = in_units(summary, settings.time_unit)
     m = summary["mean_repeat_value"].fillna(0).to_numpy(float)
-    # Everything but the spend depends on (x, t_x, T) only: fit and score the
-    # distinct triples, then map back to customers.
-    ux, ut_x, uT, weights, inverse = distinct_triples(x, t_x, T)
-    counts = model.fit(ux, ut_x, uT, weights, start=start)
-    gamma_gamma = fit_gamma_gamma(x, m)
-    parameters = [
-        _parameter_row(model_name, counts, settings),
-        _parameter_row("gamma_gamma", gamma_gamma, settings),
-    ]
-    if not (counts.converged and gamma_gamma.converged):
-        warnings.warn(
-            f"CLV fit did not converge ({model.label}: "
-            f"{counts.message}; Gamma-Gamma: {gamma_gamma.message}); "
-            "using the rule-based fallback scores.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
+    if not fitted.converged:  # _fit warned
         return rule_based_scores(summary, settings), parameters
+    # Everything but the spend depends on (x, t_x, T) only: score the distinct
+    # triples, then map back to customers.
+    ux, ut_x, uT, _, inverse = distinct_triples(x, t_x, T)
     params = counts.params
     alive_triples = model.p_alive(params, ux, ut_x, uT)
     alive = alive_triples[inverse]

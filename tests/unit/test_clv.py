@@ -275,3 +275,18 @@ def test_a_fit_rejected_at_a_degenerate_edge_says_so_not_the_optimizers_success_
     inside = SimpleNamespace(success=True, x=np.zeros(4), message=success)
     assert clv._not_converged_reason(inside, float("nan")) is not None
     assert clv._not_converged_reason(inside, -100.0) is None and clv._converged(inside, -100.0)
+
+
+def test_the_fit_alone_scores_no_customer_and_matches_the_scores_fit(cdnow_summary, monkeypatch):
+    """clv_model_parameters fits only (every customer is scored in SQL by clv_scored):
+    clv.fit must not run the per-customer scoring, and its parameters are score()'s."""
+    summary = cdnow_summary.reset_index(drop=True)
+    settings = clv.ClvSettings()
+    clv._FIT_CACHE.clear()
+    with monkeypatch.context() as patched:
+        patched.setattr(clv, "_score", lambda *_: pytest.fail("fit() scored the customers"))
+        fitted = clv.fit(summary, settings, "mbg_nbd")
+    assert fitted.converged and fitted.model_name == "mbg_nbd"
+    clv._SCORE_CACHE.clear()
+    _, parameters = clv.score(summary, settings, "mbg_nbd")
+    assert parameters == fitted.parameters

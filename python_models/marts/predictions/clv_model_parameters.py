@@ -3,7 +3,7 @@ log-likelihood, convergence."""
 
 import pandas as pd
 
-from marketing_engine.clv import ClvSettings, score
+from marketing_engine.clv import ClvSettings, fit
 from marketing_engine.clv_selection import chosen_model, chosen_start
 
 
@@ -13,15 +13,16 @@ def model(dbt, session):
     summary = dbt.ref("int_customers_clv_summary").df().sort_values("customer_id")
     comparison = dbt.ref("clv_model_comparison").df()
     chosen, start = chosen_model(comparison), chosen_start(comparison)
-    _, parameters = score(summary.reset_index(drop=True), settings, chosen, start)
-    table = pd.DataFrame(parameters)
+    # The fit only: every customer is scored in SQL (clv_scored) from these parameters.
+    fitted = fit(summary.reset_index(drop=True), settings, chosen, start)
+    table = pd.DataFrame(fitted.parameters)
     # Every model's parameter columns, whichever model was chosen: the YAML contract
     # (columns_match_contract) lists them all; the ones a model lacks stay empty.
     for column in ("r", "alpha", "a", "b", "s", "beta", "p", "q", "v"):
         if column not in table:
             table[column] = pd.Series([float("nan")] * len(table), dtype="float64")
-    # clv_scored scores every customer of the summary (the Python scores only those
-    # SQL cannot, from this memoized fit).
+    # clv_scored scores every customer of the summary (customer_lifetime_value scores in
+    # Python only those SQL cannot, from this memoized fit).
     table["scored_customers"] = len(summary)
     table["fit_date"] = pd.Timestamp(summary["as_of_date"].iloc[0]).date() if len(summary) else None
     return table
