@@ -21,8 +21,8 @@ SQL_MODELS = {
     "mbg_nbd": "mbg_nbd_gamma_gamma",
     "rule_based": "rule_based",
 }
-SCORE_COLUMNS = [
-    "customer_id",
+# The scores, in customer_lifetime_value's column order.
+NUMBER_COLUMNS = [
     "p_alive",
     "churn_probability",
     "expected_purchases_30d",
@@ -31,8 +31,8 @@ SCORE_COLUMNS = [
     "expected_order_value",
     "clv_12_months",
     "days_to_next_purchase",
-    "model",
 ]
+SCORE_COLUMNS = ["customer_id", *NUMBER_COLUMNS, "model"]
 
 
 def publish_scores(

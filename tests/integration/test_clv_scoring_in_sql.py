@@ -20,19 +20,11 @@ import pandas as pd
 import pytest
 
 from marketing_engine.clv import ClvSettings, rule_based_scores, score
+from marketing_engine.clv_publish import NUMBER_COLUMNS
 from marketing_engine.clv_selection import chosen_model, chosen_start
 from tests.conftest import PROJECT
 
-SCORE_COLUMNS = [
-    "p_alive",
-    "churn_probability",
-    "expected_purchases_30d",
-    "expected_purchases_90d",
-    "expected_purchases_365d",
-    "expected_order_value",
-    "clv_12_months",
-    "days_to_next_purchase",
-]
+SCORE_COLUMNS = NUMBER_COLUMNS
 # Closed forms a Pareto/NBD fit is scored with in SQL; the rest is Python-only.
 PARETO_SQL_COLUMNS = ["expected_order_value", "days_to_next_purchase"]
 # Relative tolerance for every column: the SQL series is summed until its remainder is

@@ -40,6 +40,18 @@ def dbt_env(workdir: Path, **settings: str) -> dict[str, str]:
     }
 
 
+def run_in_project(command: list[str], workdir: Path) -> subprocess.CompletedProcess:
+    """`command` run from the project in the tests' Spark settings, its output captured."""
+    return subprocess.run(
+        command,
+        cwd=PROJECT,
+        env=dbt_env(workdir, **TEST_SPARK),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def dbt_show(target: str, workdir: Path, sql: str) -> list[dict]:
     """The rows of `sql` (Jinja and the project's macros allowed) on `target`, run with
     `dbt show --inline` in the tests' Spark settings."""
@@ -56,13 +68,6 @@ def dbt_show(target: str, workdir: Path, sql: str) -> list[dict]:
         "--output",
         "json",
     ]
-    result = subprocess.run(
-        command,
-        cwd=PROJECT,
-        env=dbt_env(workdir, **TEST_SPARK),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_in_project(command, workdir)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-3000:]
     return json.loads(result.stdout[result.stdout.index("{") :])["show"]

@@ -9,17 +9,15 @@ subfolder) are in the Parquet build that test_engines_agree compares row for row
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
-from tests.spark.dbt_env import PROJECT, TEST_SPARK, dbt_env
+from tests.spark.dbt_env import PROJECT, run_in_project
 
 
 def test_a_missing_raw_data_dir_names_the_directory_and_the_fix(tmp_path):
     missing = tmp_path / "no_such_dir"
-    env = dbt_env(tmp_path, **TEST_SPARK)
     command = [
         str(Path(sys.executable).with_name("dbt")),
         "run",
@@ -30,9 +28,7 @@ def test_a_missing_raw_data_dir_names_the_directory_and_the_fix(tmp_path):
         "--vars",
         f"{{raw_data_dir: '{missing}'}}",
     ]
-    result = subprocess.run(
-        command, cwd=PROJECT, env=env, capture_output=True, text=True, check=False
-    )
+    result = run_in_project(command, tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode != 0, output[-3000:]
     assert f"Required raw table 'customers' not found in raw_data_dir '{missing}'" in output
@@ -72,14 +68,7 @@ def test_a_second_invocation_in_the_same_session_lists_the_files_anew(tmp_path):
         str(raw),
         str(PROJECT / "seeds" / "sample" / "raw_customers.csv"),
     ]
-    result = subprocess.run(
-        command,
-        cwd=PROJECT,
-        env=dbt_env(tmp_path, **TEST_SPARK),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_in_project(command, tmp_path)
     output = result.stdout + result.stderr
     outcome = [line for line in result.stdout.splitlines() if line.startswith("OUTCOME ")]
     assert result.returncode == 0 and outcome, output[-4000:]

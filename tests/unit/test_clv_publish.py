@@ -7,18 +7,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from marketing_engine.clv_publish import NUMBER_COLUMNS as NUMBERS
 from marketing_engine.clv_publish import publish_scores
-
-NUMBERS = [
-    "p_alive",
-    "churn_probability",
-    "expected_purchases_30d",
-    "expected_purchases_90d",
-    "expected_purchases_365d",
-    "expected_order_value",
-    "clv_12_months",
-    "days_to_next_purchase",
-]
 
 
 def _frame(ids: list[str], base: float, **columns) -> pd.DataFrame:
