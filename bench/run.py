@@ -491,7 +491,65 @@ def goals(result: dict) -> list[dict]:
         )
     for check in checks[1:]:
         check["met"] = check["ratio_to_goal"] <= 1.0
+        if not check["met"]:
+            check.update(miss_explained(check["goal"], result))
     return checks + NOT_RUN
+
+
+# What to do next about each stage's time, from the profiles of issue 14 (bench/results/
+# 20261202T1435Z-perf2-c1000000.md): the step each stage's slowest work needs.
+STAGE_NEXT_STEPS = {
+    "staging": "dedupe only the line_ids read more than once (the window over every line is "
+    "half of base_shop__order_lines' operator time; measured 0.86x CPU at 10%, 1.4x memory)",
+    "core_marts": "aggregate the lines to orders once, narrower (the hash aggregate by order_id is "
+    "84% of int_order_lines_aggregated_to_orders), and build fct_segment_history, "
+    "fct_category_performance and fct_product_performance from monthly aggregates, not lines",
+    "tests": "data tests on materialized tables only, line-level tests on new rows in a daily "
+    "run (dbt `where`)",
+    "publish": "publish without copying: build the marts into the serving file's schema and "
+    "swap it, hashing only the PII columns",
+    "predictions": "score CLV in SQL only (clv_scored) and fit on a bounded sample",
+    "clustering": "name and match clusters in SQL; the fit already reads only its sample",
+    "campaigns": "compute the campaign outcomes in SQL from the sends",
+    "report": "render the pages from the rpt_ marts only (no query over lines)",
+}
+
+
+def miss_explained(goal: str, result: dict) -> dict:
+    """cause and next_step of a missed 1M goal, from this run's own figures."""
+    stages = dict(sorted(result["build_node_seconds_by_stage"].items(), key=lambda item: -item[1]))
+    total = sum(stages.values()) or 1.0
+    top = [name for name in stages if name in STAGE_NEXT_STEPS][:3]
+    shares = ", ".join(f"{name} {stages[name]:.0f} s ({stages[name] / total:.0%})" for name in top)
+    slowest = ", ".join(
+        f"{node.rsplit('.', 1)[-1]} {seconds:.0f} s"
+        for node, seconds in result["slowest_nodes"][:3]
+    )
+    if goal.startswith("peak RSS"):
+        peaks = {name: step.get("peak_rss_mb") for name, step in result["steps"].items()}
+        peaks = {name: mb for name, mb in peaks.items() if mb is not None}
+        worst = max(peaks, key=peaks.get)
+        memory_limit = os.environ.get("MARKETING_ENGINE_MEMORY_LIMIT", "5GB")
+        return {
+            "cause": f"the {worst} step peaked at {peaks[worst]:,.0f} MB (steps: "
+            + ", ".join(f"{name} {mb:,.0f} MB" for name, mb in peaks.items())
+            + f"); DuckDB's memory_limit is {memory_limit}"
+            " and its buffers stay allocated up to it between nodes, with the Python models' "
+            "frames on top",
+            "next_step": "a lower default memory_limit (MARKETING_ENGINE_MEMORY_LIMIT) measured "
+            "for its spill cost, and Python models that read only what they fit (the clustering "
+            "fit now reads its sample only)",
+        }
+    if goal.startswith("generator"):
+        return {
+            "cause": "the generator draws every customer's orders in Python",
+            "next_step": "vectorise the per-customer draws and write Parquet per worker chunk",
+        }
+    return {
+        "cause": f"where the time goes (dbt node seconds by stage, with publish and report): "
+        f"{shares}; slowest nodes: {slowest}",
+        "next_step": "; ".join(f"{name}: {STAGE_NEXT_STEPS[name]}" for name in top),
+    }
 
 
 # Goals this benchmark does not measure yet: why, and what to do next.

@@ -8,12 +8,17 @@ Memory: DBSCAN and Ward are quadratic, and even KMeans' k sweep is costly on
 millions of rows, so every algorithm, the choice of k and eps and every quality
 figure work on ONE seeded sample of `fit_sample_size` customers (Ward on its
 first `hierarchical_sample_size`, silhouette on `silhouette_sample_size` of it).
-With fewer customers than that, the sample is everyone. Then every customer is
-assigned in one vectorised pass, in chunks of `assign_chunk_rows` rows so memory
-stays bounded: to the nearest centre (KMeans), the nearest cluster centroid
-(Ward) or the nearest DBSCAN core point within eps (else noise). The evaluation
-says how many customers the fit used and, when that is not everyone, that the
-others were assigned by nearest centre.
+With fewer customers than that, the sample is everyone.
+
+Fit and score: in a build only the fit sample reaches Python. DuckDB computes
+the scaler over every customer and picks the sample's rows (fit_in_duckdb);
+cluster_fit publishes the fit as parameters (fit_table); every customer is
+scored from them where the data lives: KMeans' nearest centre and Ward's
+nearest centroid in SQL (cluster_scores), DBSCAN's nearest core customer
+within eps (else noise) with a KD-tree in chunks of `assign_chunk_rows`
+(published_assignments). fit_all does the same in memory. The evaluation says
+how many customers the fit used and, when that is not everyone, how the others
+were assigned.
 
 Stability: clusters are numbered in a canonical order (largest first), then
 matched to the previous run by Hungarian matching on centroids, where the
@@ -23,6 +28,7 @@ current features; a cluster keeps its id while it still matches.
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -88,35 +94,57 @@ class ClusteringConfig(FromConfig):
 
 @dataclass
 class AlgorithmFit:
-    """One algorithm's labels for every customer, in canonical order (0 = largest)."""
+    """One algorithm fitted on the fit sample, and what scores any other customer.
+
+    `labels` are the fit sample's raw labels (in the sample's customer_id order;
+    NOISE for DBSCAN outliers). A customer is scored by the nearest of `centres`
+    (ties: the lowest position), whose label is `centre_labels` at that position;
+    farther than `radius` from every centre is noise (DBSCAN: the core customers
+    and eps; None: no limit). The sample customers at `member_positions` keep the
+    label the fit gave them (Ward's own sample; DBSCAN's whole sample).
+    """
 
     algorithm: str
     labels: np.ndarray
     parameters: dict
+    centres: np.ndarray
+    centre_labels: np.ndarray
+    radius: float | None = None
+    member_positions: np.ndarray | None = None
     inertia: float | None = None
     note: str | None = None
     fit_sample_size: int | None = None
     # The silhouette already computed on the fit sample's labels (KMeans sweep), if any.
     sample_silhouette: float | None = None
-    # What scores a customer outside the fit (published in cluster_fit, applied in SQL by
-    # cluster_scores): the centres in the order argmin sees them, each centre's canonical
-    # cluster id (None: nearest to nobody), and customers whose label the fit itself set
-    # (Ward's sample), by row position, with their canonical labels.
-    centres: np.ndarray | None = None
-    centre_ids: list[int | None] | None = None
-    member_index: np.ndarray | None = None
+
+
+@dataclass
+class SampleFit:
+    """Every algorithm fitted on the one seeded sample: all a build needs to score,
+    number and evaluate every customer, without holding every customer."""
+
+    sample_ids: np.ndarray
+    sample_scaled: np.ndarray
+    n_customers: int
+    scaler: Scaler
+    fits: dict[str, AlgorithmFit]
+    quality: dict[str, dict]
+    kmeans_sweep: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass
 class ClusteringResult:
-    """Everything the dbt models publish from one fit."""
+    """The whole clustering in memory (fit_all): the sample fit, and every customer
+    scaled and labelled in canonical order (0 = largest cluster)."""
 
     customer_ids: np.ndarray
     scaled: np.ndarray
-    fits: dict[str, AlgorithmFit]
-    evaluation: pd.DataFrame
-    kmeans_sweep: pd.DataFrame = field(default_factory=pd.DataFrame)
-    scaler: Scaler | None = None
+    labels: dict[str, np.ndarray]
+    sample_fit: SampleFit
+
+    @property
+    def fits(self) -> dict[str, AlgorithmFit]:
+        return self.sample_fit.fits
 
 
 # --- features ----------------------------------------------------------------------
@@ -126,8 +154,8 @@ class ClusteringResult:
 class Scaler:
     """The fitted feature scaling: per feature, whether log1p applies, the median that
     imputes a missing value (after the log) and the mean and standard deviation that
-    standardize it. Fitted on every customer, published in cluster_fit so SQL can
-    apply it (cluster_scores)."""
+    standardize it. Fitted on every customer (in SQL in a build: scaler_in_duckdb),
+    published in cluster_fit so SQL can apply it (cluster_scores)."""
 
     features: tuple[str, ...]
     is_log: tuple[bool, ...]
@@ -135,46 +163,88 @@ class Scaler:
     means: np.ndarray
     stds: np.ndarray
 
+    def key(self) -> tuple:
+        """Exact values, for cache keys (numpy's repr rounds)."""
+        return (
+            self.features,
+            self.is_log,
+            *(tuple(float(v) for v in values) for values in (self.medians, self.means, self.stds)),
+        )
 
-def _transformed(frame: pd.DataFrame, config: ClusteringConfig) -> pd.DataFrame:
-    missing = [name for name in config.features if name not in frame.columns]
+    def apply(self, frame: pd.DataFrame) -> np.ndarray:
+        """The configured features of `frame` log-transformed, imputed and standardized."""
+        values = _transformed(frame, self.features, self.is_log)
+        medians = pd.Series(self.medians, index=list(self.features))
+        matrix = values.fillna(medians).fillna(0.0).to_numpy()
+        return (matrix - self.means) / self.stds
+
+    @classmethod
+    def from_moments(
+        cls, features: tuple[str, ...], is_log: tuple[bool, ...], medians, means, stds
+    ) -> Scaler:
+        """A scaler from computed moments: a constant feature (standard deviation zero
+        to rounding, or no customers) is divided by 1, so it adds nothing to distances."""
+        means = np.nan_to_num(np.asarray(means, dtype=float))
+        stds = np.asarray(stds, dtype=float)
+        constant = ~(stds > CONSTANT_FEATURE * np.maximum(1.0, np.abs(means)))
+        return cls(
+            features=tuple(features),
+            is_log=tuple(is_log),
+            medians=np.asarray(medians, dtype=float),
+            means=means,
+            stds=np.where(constant, 1.0, stds),
+        )
+
+    @classmethod
+    def from_fit_table(cls, table: pd.DataFrame) -> Scaler:
+        """The scaler cluster_fit published (fit_table)."""
+        rows = table[table["algorithm"] == "scaler"]
+        wide = rows.pivot(index="feature_position", columns="parameter", values="value")
+        first = rows.groupby("feature_position")[["feature", "is_log_transformed"]].first()
+        return cls(
+            features=tuple(first["feature"]),
+            is_log=tuple(bool(v) for v in first["is_log_transformed"]),
+            medians=wide["median"].to_numpy(dtype=float),
+            means=wide["mean"].to_numpy(dtype=float),
+            stds=wide["std"].to_numpy(dtype=float),
+        )
+
+
+# A standard deviation below this (relative to the mean) is a constant feature: its
+# mean, a sum of equal values, may be off by rounding, and dividing by that leftover
+# would turn the rounding into a full standard deviation.
+CONSTANT_FEATURE = 1e-12
+
+
+def _transformed(
+    frame: pd.DataFrame, features: tuple[str, ...], is_log: tuple[bool, ...]
+) -> pd.DataFrame:
+    missing = [name for name in features if name not in frame.columns]
     if missing:
         raise KeyError(
             f"clustering features {missing} are not columns of the feature table; "
             f"available: {sorted(frame.columns)}"
         )
-    values = frame[list(config.features)].astype(float).copy()
-    for name in config.log_features:
-        if name in values:
+    values = frame[list(features)].astype(float).copy()
+    for name, logged in zip(features, is_log, strict=True):
+        if logged:
             values[name] = np.log1p(values[name].clip(lower=0))
     return values
 
 
-def _scale(frame: pd.DataFrame, config: ClusteringConfig) -> tuple[np.ndarray, Scaler]:
-    values = _transformed(frame, config)
-    medians = values.median()
-    matrix = values.fillna(medians).fillna(0.0).to_numpy()
-    means = matrix.mean(axis=0)
-    std = matrix.std(axis=0)
-    std[std == 0] = 1.0
-    scaler = Scaler(
-        features=tuple(config.features),
-        is_log=tuple(name in config.log_features for name in config.features),
-        medians=medians.to_numpy(dtype=float),
-        means=means,
-        stds=std,
-    )
-    return (matrix - means) / std, scaler
-
-
-def prepare_features(frame: pd.DataFrame, config: ClusteringConfig) -> np.ndarray:
-    """Log-transform, impute (median) and standardize the configured feature columns."""
-    return _scale(frame, config)[0]
+def _is_log(config: ClusteringConfig) -> tuple[bool, ...]:
+    return tuple(name in config.log_features for name in config.features)
 
 
 def fit_scaler(frame: pd.DataFrame, config: ClusteringConfig) -> Scaler:
-    """The scaling prepare_features applies, as parameters (see Scaler)."""
-    return _scale(frame, config)[1]
+    """The scaling, fitted on every row of `frame` in memory (see Scaler)."""
+    is_log = _is_log(config)
+    values = _transformed(frame, config.features, is_log)
+    medians = values.median()
+    matrix = values.fillna(medians).fillna(0.0).to_numpy()
+    means = matrix.mean(axis=0) if len(matrix) else np.zeros(matrix.shape[1])
+    stds = matrix.std(axis=0) if len(matrix) else np.ones(matrix.shape[1])
+    return Scaler.from_moments(config.features, is_log, medians.to_numpy(float), means, stds)
 
 
 def _sample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -186,6 +256,92 @@ def _sample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
 def fit_sample(n: int, config: ClusteringConfig) -> np.ndarray:
     """Sorted row positions of the one seeded sample every fit uses (everyone if n is small)."""
     return _sample(n, config.fit_sample_size, np.random.default_rng(config.random_state))
+
+
+# --- reading the fit's inputs in DuckDB (a build never pulls every customer) ----------
+
+
+def scaler_in_duckdb(relation, config: ClusteringConfig) -> tuple[Scaler, int]:
+    """The Scaler fitted on every customer of `relation` (int_customer_features) by
+    DuckDB, and the customer count: aggregates only, no customer reaches Python.
+
+    The same transform as cluster_scores (ln(1 + x) of x clipped at 0 for the log
+    features); median, mean and population standard deviation as fit_scaler takes
+    them, equal to it to rounding.
+    """
+    is_log = _is_log(config)
+    missing = [name for name in config.features if name not in relation.columns]
+    if missing:
+        raise KeyError(
+            f"clustering features {missing} are not columns of the feature table; "
+            f"available: {sorted(relation.columns)}"
+        )
+    values, medians, means, moments = [], [], [], []
+    for position, (name, logged) in enumerate(zip(config.features, is_log, strict=True)):
+        raw = f'cast("{name}" as double)'
+        value = f"case when {raw} < 0 then 0.0 else ln(1 + {raw}) end" if logged else raw
+        values.append(f"{value} as v{position}")
+        medians.append(f"median(v{position}) as m{position}")
+        imputed = f"coalesce(v{position}, m{position}, 0.0)"
+        means.append(f"fsum({imputed}) / count(*) as a{position}")
+        deviation = f"({imputed} - a{position})"
+        moments.append(
+            f"any_value(m{position}), any_value(a{position}), "
+            f"sqrt(fsum({deviation} * {deviation}) / count(*))"
+        )
+    # fsum (compensated) sums, two passes like numpy's std: the same figures whatever
+    # order DuckDB's threads add the rows in, so a rebuild publishes the same fit.
+    row = relation.query(
+        "features",
+        f"""
+        with transformed as (select {", ".join(values)} from features),
+        medians as (select {", ".join(medians)} from transformed),
+        means as (
+            select medians.*, {", ".join(means)}
+            from transformed cross join medians group by all
+        )
+        select count(*), {", ".join(moments)}
+        from transformed cross join means
+        """,
+    ).fetchall()[0]
+    n_customers, numbers = int(row[0]), np.array(row[1:], dtype=float).reshape(-1, 3)
+    scaler = Scaler.from_moments(
+        config.features, is_log, numbers[:, 0], numbers[:, 1], numbers[:, 2]
+    )
+    return scaler, n_customers
+
+
+def sample_in_duckdb(relation, config: ClusteringConfig, n_customers: int) -> pd.DataFrame:
+    """The fit sample's rows (customer_id and the features, in customer_id order):
+    the rows at fit_sample's positions in customer_id order, picked by DuckDB, so the
+    sample is the one fit_all takes from the whole table in memory."""
+    columns = ", ".join(["customer_id", *(f'"{name}"' for name in config.features)])
+    positions = fit_sample(n_customers, config)
+    if len(positions) == n_customers:
+        return relation.query(
+            "features", f"select {columns} from features order by customer_id"
+        ).df()
+    wanted = ", ".join(str(int(p)) for p in positions)
+    return relation.query(
+        "features",
+        f"""
+        with numbered as (
+            select {columns}, row_number() over (order by customer_id) - 1 as fit_position
+            from features
+        )
+        select {columns} from numbered
+        where fit_position in (select unnest([{wanted}]))
+        order by customer_id
+        """,
+    ).df()
+
+
+def fit_in_duckdb(relation, config: ClusteringConfig) -> SampleFit:
+    """fit_sample_rows on `relation` (int_customer_features) with the scaler and the
+    sample taken by DuckDB: at most fit_sample_size customers reach Python."""
+    scaler, n_customers = scaler_in_duckdb(relation, config)
+    sample = sample_in_duckdb(relation, config, n_customers)
+    return fit_sample_rows(sample, scaler, n_customers, config)
 
 
 # --- chunked assignment ----------------------------------------------------------------
@@ -247,11 +403,6 @@ def _canonical_mapping(labels: np.ndarray) -> dict:
     return mapping
 
 
-def _centre_ids(mapping: dict, n_centres: int) -> list[int | None]:
-    """Canonical id of each raw centre 0..n-1; None for a centre nearest to nobody."""
-    return [int(mapping[c]) if c in mapping else None for c in range(n_centres)]
-
-
 def _relabel(labels: np.ndarray, mapping: dict) -> np.ndarray:
     """labels mapped through `mapping` (every label a key), vectorised."""
     if not labels.size:
@@ -290,35 +441,44 @@ def too_few_points_note(n_points: int, n_distinct: int, config: ClusteringConfig
 
 
 def single_cluster(algorithm: str, x: np.ndarray, note: str) -> AlgorithmFit:
-    """The fallback fit: every customer in cluster 0, with the reason."""
+    """The fallback fit: every customer in cluster 0 (one centre, no radius), with the reason."""
     labels = np.zeros(len(x), dtype=int)
     inertia = float(((x - x.mean(axis=0)) ** 2).sum()) if len(x) else 0.0
-    return AlgorithmFit(algorithm, labels, {"k": 1, "fallback": "single cluster"}, inertia, note)
+    centre = x.mean(axis=0, keepdims=True) if len(x) else np.zeros((1, x.shape[1]))
+    return AlgorithmFit(
+        algorithm,
+        labels,
+        {"k": 1, "fallback": "single cluster"},
+        centres=centre,
+        centre_labels=np.zeros(1, dtype=int),
+        inertia=inertia,
+        note=note,
+        fit_sample_size=len(x),
+    )
 
 
 def fit_kmeans(x: np.ndarray, config: ClusteringConfig) -> tuple[AlgorithmFit, pd.DataFrame]:
-    """KMeans for every k in range on a sample; the best silhouette wins; elbow recorded.
+    """KMeans for every k in range on the fit sample `x`; the best silhouette wins;
+    elbow recorded. Every customer (the sample too) is labelled by the nearest centre.
 
     Too few distinct customers for k_min clusters: one cluster, with a note saying why.
     """
-    index = fit_sample(len(x), config)
-    sample = x[index]
-    n_distinct = distinct_points(sample)
-    ks = k_range(len(sample), n_distinct, config)
-    note = too_few_points_note(len(sample), n_distinct, config)
+    n_distinct = distinct_points(x)
+    ks = k_range(len(x), n_distinct, config)
+    note = too_few_points_note(len(x), n_distinct, config)
     if note is not None:
         empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in SWEEP_COLUMNS.items()})
         return single_cluster("kmeans", x, note), empty.assign(is_elbow=False, is_chosen=False)
     if ks.stop - 1 < config.k_max:
         note = (
-            f"k tried up to {ks.stop - 1}, not {config.k_max}: only {len(sample)} customers "
+            f"k tried up to {ks.stop - 1}, not {config.k_max}: only {len(x)} customers "
             f"with {n_distinct} distinct feature values"
         )
     models = {
-        k: KMeans(n_clusters=k, n_init=4, random_state=config.random_state).fit(sample) for k in ks
+        k: KMeans(n_clusters=k, n_init=4, random_state=config.random_state).fit(x) for k in ks
     }
     # Every k's silhouette from one pass over the sampled points' distances.
-    silhouettes = _silhouettes(sample, [model.labels_ for model in models.values()], config)
+    silhouettes = _silhouettes(x, [model.labels_ for model in models.values()], config)
     rows = [
         {"k": k, "inertia": float(model.inertia_), "silhouette": silhouette}
         for (k, model), silhouette in zip(models.items(), silhouettes, strict=True)
@@ -330,14 +490,19 @@ def fit_kmeans(x: np.ndarray, config: ClusteringConfig) -> tuple[AlgorithmFit, p
     best_k = int(sweep.loc[sweep["silhouette"].fillna(-np.inf).idxmax(), "k"])
     sweep["is_chosen"] = sweep["k"] == best_k
     best = models[best_k]
-    nearest, _ = nearest_point(x, best.cluster_centers_, config.assign_chunk_rows)
-    mapping = _canonical_mapping(nearest)
-    labels = _relabel(nearest, mapping)
-    parameters = {"k": best_k, "n_init": 4}
-    fit = AlgorithmFit("kmeans", labels, parameters, float(best.inertia_), note, len(sample))
-    fit.centres = best.cluster_centers_.copy()
-    fit.centre_ids = _centre_ids(mapping, len(fit.centres))
-    if np.array_equal(_canonical(best.labels_), _canonical(labels[index])):
+    centres = best.cluster_centers_.copy()
+    labels, _ = nearest_point(x, centres, config.assign_chunk_rows)
+    fit = AlgorithmFit(
+        "kmeans",
+        labels,
+        {"k": best_k, "n_init": 4},
+        centres=centres,
+        centre_labels=np.arange(len(centres)),
+        inertia=float(best.inertia_),
+        note=note,
+        fit_sample_size=len(x),
+    )
+    if np.array_equal(_canonical(best.labels_), _canonical(labels)):
         # Same partition of the same sample: the evaluation's silhouette is the sweep's.
         chosen = sweep.loc[sweep["is_chosen"], "silhouette"].iloc[0]
         fit.sample_silhouette = None if pd.isna(chosen) else float(chosen)
@@ -345,50 +510,97 @@ def fit_kmeans(x: np.ndarray, config: ClusteringConfig) -> tuple[AlgorithmFit, p
 
 
 def fit_dbscan(x: np.ndarray, config: ClusteringConfig) -> AlgorithmFit:
-    """DBSCAN with eps at the knee of the k-distance curve; the rest join the nearest core."""
-    index = fit_sample(len(x), config)
-    sample = x[index]
-    min_samples = min(config.dbscan_min_samples, len(sample) - 1)
-    distances, _ = NearestNeighbors(n_neighbors=min_samples).fit(sample).kneighbors(sample)
+    """DBSCAN on the fit sample `x`, eps at the knee of the k-distance curve; any other
+    customer joins the nearest core customer within eps, else is noise."""
+    min_samples = min(config.dbscan_min_samples, len(x) - 1)
+    distances, _ = NearestNeighbors(n_neighbors=min_samples).fit(x).kneighbors(x)
     k_distance = np.sort(distances[:, -1])
     eps = float(k_distance[knee_index(k_distance)])
     eps = eps if eps > 0 else float(k_distance[k_distance > 0].min(initial=1e-6))
-    model = DBSCAN(eps=eps, min_samples=min_samples).fit(sample)
-    labels = np.full(len(x), NOISE, dtype=int)
-    labels[index] = model.labels_
-    rest = np.setdiff1d(np.arange(len(x)), index, assume_unique=True)
+    model = DBSCAN(eps=eps, min_samples=min_samples).fit(x)
     core = model.core_sample_indices_
-    if rest.size and core.size:
-        position, distance = nearest_point(x[rest], sample[core], config.assign_chunk_rows)
-        core_labels = model.labels_[core][position]
-        labels[rest] = np.where(distance <= eps, core_labels, NOISE)
-    parameters = {"eps": round(eps, 6), "min_samples": int(min_samples)}
-    return AlgorithmFit("dbscan", _canonical(labels), parameters, fit_sample_size=len(index))
+    return AlgorithmFit(
+        "dbscan",
+        model.labels_.astype(int),
+        {"eps": round(eps, 6), "min_samples": int(min_samples)},
+        centres=x[core],
+        centre_labels=model.labels_[core].astype(int),
+        radius=eps,
+        member_positions=np.arange(len(x)),
+        fit_sample_size=len(x),
+    )
 
 
 def fit_hierarchical(x: np.ndarray, n_clusters: int, config: ClusteringConfig) -> AlgorithmFit:
-    """Ward agglomerative clustering on a sample; every customer joins the nearest centroid.
-
-    The sample is the first `hierarchical_sample_size` of the fit sample (seeded).
-    """
-    shared = fit_sample(len(x), config)
+    """Ward agglomerative clustering on the first `hierarchical_sample_size` of the fit
+    sample `x` (seeded); every other customer joins the nearest cluster centroid."""
     rng = np.random.default_rng(config.random_state + 2)
-    index = shared[_sample(len(shared), config.hierarchical_sample_size, rng)]
-    sample = x[index]
-    n_clusters = min(n_clusters, len(sample))
-    fitted = AgglomerativeClustering(n_clusters=n_clusters, linkage="ward").fit_predict(sample)
-    centroids = np.vstack([sample[fitted == c].mean(axis=0) for c in range(n_clusters)])
+    index = _sample(len(x), config.hierarchical_sample_size, rng)
+    ward = x[index]
+    n_clusters = min(n_clusters, len(ward))
+    fitted = AgglomerativeClustering(n_clusters=n_clusters, linkage="ward").fit_predict(ward)
+    centroids = np.vstack([ward[fitted == c].mean(axis=0) for c in range(n_clusters)])
     labels, _ = nearest_point(x, centroids, config.assign_chunk_rows)
     labels[index] = fitted
-    parameters = {"n_clusters": int(n_clusters), "linkage": "ward"}
-    mapping = _canonical_mapping(labels)
-    fit = AlgorithmFit(
-        "hierarchical", _relabel(labels, mapping), parameters, fit_sample_size=len(index)
+    return AlgorithmFit(
+        "hierarchical",
+        labels,
+        {"n_clusters": int(n_clusters), "linkage": "ward"},
+        centres=centroids,
+        centre_labels=np.arange(n_clusters),
+        member_positions=index,
+        fit_sample_size=len(index),
     )
-    fit.centres = centroids
-    fit.centre_ids = _centre_ids(mapping, len(centroids))
-    fit.member_index = index
-    return fit
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """What labels any customer for one algorithm (see AlgorithmFit): centres, their
+    labels, the radius and the members (customer ids) that keep their fitted label."""
+
+    centres: np.ndarray
+    centre_labels: np.ndarray
+    radius: float | None
+    member_ids: np.ndarray
+    member_labels: np.ndarray
+
+    @classmethod
+    def of(cls, fit: AlgorithmFit, sample_ids: np.ndarray) -> Scoring:
+        members = fit.member_positions if fit.member_positions is not None else np.array([], int)
+        return cls(
+            fit.centres, fit.centre_labels, fit.radius, sample_ids[members], fit.labels[members]
+        )
+
+    @classmethod
+    def from_fit_table(cls, table: pd.DataFrame, algorithm: str) -> Scoring:
+        """The scoring cluster_fit published for `algorithm` (fit_table)."""
+        rows = table[table["algorithm"] == algorithm]
+        centres = rows[rows["parameter"] == "centre"]
+        wide = centres.pivot(index="centre_position", columns="feature_position", values="value")
+        labels = centres.groupby("centre_position")["fitted_label"].first()
+        radius = rows.loc[rows["parameter"] == "radius", "value"]
+        members = rows[rows["parameter"] == "member"]
+        return cls(
+            wide.sort_index().to_numpy(dtype=float),
+            labels.sort_index().to_numpy(dtype=np.int64),
+            float(radius.iloc[0]) if len(radius) else None,
+            members["customer_id"].to_numpy(),
+            members["fitted_label"].to_numpy(dtype=np.int64),
+        )
+
+    def score(self, x: np.ndarray, customer_ids: np.ndarray, chunk_rows: int) -> np.ndarray:
+        """Raw (fitted) labels of the customers `customer_ids` with scaled features `x`."""
+        if not len(x):
+            return np.array([], dtype=np.int64)
+        position, distance = nearest_point(x, self.centres, chunk_rows)
+        labels = self.centre_labels[position].astype(np.int64)
+        if self.radius is not None:
+            labels[distance > self.radius] = NOISE
+        if len(self.member_ids):
+            at = pd.Index(customer_ids).get_indexer(self.member_ids)
+            found = at >= 0
+            labels[at[found]] = self.member_labels[found]
+        return labels
 
 
 # --- evaluation ----------------------------------------------------------------------
@@ -495,38 +707,26 @@ def sample_note(fit: AlgorithmFit, n_customers: int) -> str | None:
 
 
 def evaluate(fit: AlgorithmFit, x: np.ndarray, config: ClusteringConfig) -> dict:
-    """Silhouette (sampled), Davies-Bouldin and Calinski-Harabasz on the fit sample.
-
-    The quality figures use the non-noise customers of the one fit sample (everyone
-    when there are fewer than fit_sample_size); cluster count and noise share use
-    every customer.
-    """
-    keep = fit.labels != NOISE
-    n_clusters = len(np.unique(fit.labels[keep]))
-    notes = [note for note in (fit.note, sample_note(fit, len(x))) if note]
+    """Silhouette (sampled), Davies-Bouldin and Calinski-Harabasz on the fit sample `x`
+    (its non-noise customers); evaluation_table adds the counts over every customer."""
     row = {
         "algorithm": fit.algorithm,
         "parameters": ", ".join(f"{k}={v}" for k, v in fit.parameters.items()),
-        "n_clusters": n_clusters,
         "silhouette": None,
         "davies_bouldin": None,
         "calinski_harabasz": None,
         "inertia": fit.inertia,
-        "noise_share": float(1 - keep.mean()) if len(keep) else 0.0,
         "fit_sample_size": fit.fit_sample_size if fit.fit_sample_size is not None else len(x),
-        "note": "; ".join(notes) if notes else None,
     }
-    sample = fit_sample(len(x), config)
-    labels = fit.labels[sample]
-    index = sample[labels != NOISE]
-    if len(np.unique(fit.labels[index])) >= 2:
+    keep = fit.labels != NOISE
+    if len(np.unique(fit.labels[keep])) >= 2:
         row["silhouette"] = (
             fit.sample_silhouette
             if fit.sample_silhouette is not None
-            else _silhouette(x[sample], labels, config)
+            else _silhouette(x, fit.labels, config)
         )
-        row["davies_bouldin"] = float(davies_bouldin_score(x[index], fit.labels[index]))
-        row["calinski_harabasz"] = float(calinski_harabasz_score(x[index], fit.labels[index]))
+        row["davies_bouldin"] = float(davies_bouldin_score(x[keep], fit.labels[keep]))
+        row["calinski_harabasz"] = float(calinski_harabasz_score(x[keep], fit.labels[keep]))
     return row
 
 
@@ -691,23 +891,34 @@ def _unique_names(names: dict[int, str]) -> dict[int, str]:
 _FIT_CACHE = OneSlotCache()
 
 
-def fit_all(frame: pd.DataFrame, config: ClusteringConfig) -> ClusteringResult:
-    """Fit every algorithm on the features in `frame` (one row per customer_id).
+def fit_sample_rows(
+    sample: pd.DataFrame, scaler: Scaler, n_customers: int, config: ClusteringConfig
+) -> SampleFit:
+    """Fit every algorithm on the fit sample's rows (customer_id and the features; the
+    rows at fit_sample's positions of all `n_customers` in customer_id order), scaled
+    with `scaler` (fitted on every customer).
 
-    Memoized per process on the data and config: the dbt models that publish the
-    assignments and the evaluation share one fit within a `dbt build`.
+    Memoized per process on the sample, the scaler and the config: the dbt models that
+    publish the fit and the evaluation share one fit within a `dbt build`.
     """
-    frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
-    return _FIT_CACHE.get_or_compute(frame, config, lambda: _fit(frame, config))
+    sample = sample.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    settings = (config, n_customers, scaler.key())
+    return _FIT_CACHE.get_or_compute(
+        sample, settings, lambda: _fit(sample, scaler, n_customers, config)
+    )
 
 
-def _fit(frame: pd.DataFrame, config: ClusteringConfig) -> ClusteringResult:
+def _fit(
+    sample: pd.DataFrame, scaler: Scaler, n_customers: int, config: ClusteringConfig
+) -> SampleFit:
     with threadpool_limits(limits=config.native_threads):
-        return _fit_all_algorithms(frame, config)
+        return _fit_all_algorithms(sample, scaler, n_customers, config)
 
 
-def _fit_all_algorithms(frame: pd.DataFrame, config: ClusteringConfig) -> ClusteringResult:
-    x, scaler = _scale(frame, config)
+def _fit_all_algorithms(
+    sample: pd.DataFrame, scaler: Scaler, n_customers: int, config: ClusteringConfig
+) -> SampleFit:
+    x = scaler.apply(sample)
     kmeans, sweep = fit_kmeans(x, config)
     if kmeans.parameters.get("fallback"):
         # Too few distinct customers to cluster: every algorithm gives one cluster.
@@ -723,51 +934,66 @@ def _fit_all_algorithms(frame: pd.DataFrame, config: ClusteringConfig) -> Cluste
     # The evaluation's silhouettes on the fit sample, computed together: fits with
     # the same noise rows (kmeans when its sample partition moved, hierarchical)
     # share the sampled distances.
-    sample = fit_sample(len(x), config)
     pending = [fit for fit in fits.values() if fit.sample_silhouette is None]
     for fit, value in zip(
-        pending, _silhouettes(x[sample], [f.labels[sample] for f in pending], config), strict=True
+        pending, _silhouettes(x, [f.labels for f in pending], config), strict=True
     ):
         fit.sample_silhouette = value
-    rows = [evaluate(fit, x, config) for fit in fits.values()]
-    evaluation = pd.DataFrame(rows)
-    evaluation["is_primary"] = evaluation["algorithm"] == config.primary_algorithm
-    return ClusteringResult(
-        customer_ids=frame["customer_id"].to_numpy(),
-        scaled=x,
-        fits=fits,
-        evaluation=evaluation,
-        kmeans_sweep=sweep,
+    return SampleFit(
+        sample_ids=sample["customer_id"].to_numpy(),
+        sample_scaled=x,
+        n_customers=n_customers,
         scaler=scaler,
+        fits=fits,
+        quality={name: evaluate(fit, x, config) for name, fit in fits.items()},
+        kmeans_sweep=sweep,
     )
 
 
-def assignments(
-    frame: pd.DataFrame,
-    config: ClusteringConfig,
-    previous: pd.DataFrame | None = None,
-    scores: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Long table: one row per customer and algorithm with a stable cluster id and name.
-
-    `scores` (customer_id, algorithm, cluster_id: cluster_scores) gives the canonical
-    labels of the algorithms scored in SQL; the others come from the Python fit.
-    """
-    result = fit_all(frame, config)
+def fit_all(frame: pd.DataFrame, config: ClusteringConfig) -> ClusteringResult:
+    """The whole clustering in memory, on the features in `frame` (one row per
+    customer_id): the scaler on every row, the fit on the seeded sample
+    (fit_sample_rows), every customer scored in Python and numbered canonically.
+    A build does the same without holding every customer: fit_in_duckdb, then
+    cluster_scores and published_assignments."""
     ordered = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    scaler = fit_scaler(ordered, config)
+    index = fit_sample(len(ordered), config)
+    sample_fit = fit_sample_rows(ordered.iloc[index], scaler, len(ordered), config)
+    x = scaler.apply(ordered)
+    ids = ordered["customer_id"].to_numpy()
+    labels = {
+        name: _canonical(
+            Scoring.of(fit, sample_fit.sample_ids).score(x, ids, config.assign_chunk_rows)
+        )
+        for name, fit in sample_fit.fits.items()
+    }
+    return ClusteringResult(customer_ids=ids, scaled=x, labels=labels, sample_fit=sample_fit)
+
+
+def _published_table(
+    ordered: pd.DataFrame,
+    x: np.ndarray,
+    raw_labels: dict[str, np.ndarray],
+    config: ClusteringConfig,
+    previous: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """Long table from every customer's raw labels: canonical numbering, the previous
+    build's ids kept where clusters still match, names."""
+    ids = ordered["customer_id"].to_numpy()
     parts = []
-    for algorithm, fit_labels in scored_labels(result, scores).items():
+    for algorithm in ALGORITHMS:
         before = None
         if previous is not None and not previous.empty:
             before = previous.loc[previous["algorithm"] == algorithm, ["customer_id", "cluster_id"]]
         labels = match_previous(
-            fit_labels, result.scaled, result.customer_ids, before, config.match_tolerance
+            _canonical(raw_labels[algorithm]), x, ids, before, config.match_tolerance
         )
         names = name_clusters(ordered, labels)
         parts.append(
             pd.DataFrame(
                 {
-                    "customer_id": result.customer_ids,
+                    "customer_id": ids,
                     "algorithm": algorithm,
                     "cluster_id": labels.astype("int64"),
                     "cluster_name": pd.Series(labels).map(names).to_numpy(),
@@ -779,22 +1005,99 @@ def assignments(
     return pd.concat(parts, ignore_index=True)
 
 
+def assignments(
+    frame: pd.DataFrame, config: ClusteringConfig, previous: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Long table: one row per customer and algorithm with a stable cluster id and name,
+    all in memory (fit_all). A build publishes the same with published_assignments."""
+    result = fit_all(frame, config)
+    ordered = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    return _published_table(ordered, result.scaled, result.labels, config, previous)
+
+
+def published_assignments(
+    frame: pd.DataFrame,
+    fit: pd.DataFrame,
+    scores: pd.DataFrame,
+    config: ClusteringConfig,
+    previous: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """What cluster_assignments publishes: assignments() from the published fit
+    (cluster_fit's table, `fit`) and the labels cluster_scores scored in SQL
+    (customer_id, algorithm, fitted_label, fit_id); DBSCAN's nearest core within eps
+    is scored here, from the fit's core customers, in chunks with a KD-tree.
+
+    Scores from another fit than `fit` (a partial `dbt build --select`), or that miss
+    or repeat a customer, raise a ValueError naming the fix.
+    """
+    rebuild = "rebuild cluster_fit and cluster_scores together (dbt build -s +cluster_assignments)"
+    fit_ids = set(fit["fit_id"].dropna())
+    stale = set(scores["fit_id"].dropna()) - fit_ids
+    if len(fit_ids) != 1 or stale or scores["fit_id"].isna().any():
+        raise ValueError(
+            f"cluster_scores comes from another fit than cluster_fit (fit ids {sorted(stale)} "
+            f"vs {sorted(fit_ids)}): " + rebuild
+        )
+    ordered = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    ids = ordered["customer_id"].to_numpy()
+    x = Scaler.from_fit_table(fit).apply(ordered)
+    raw = {}
+    for algorithm in ALGORITHMS:
+        if algorithm in SCORED_IN_SQL:
+            raw[algorithm] = _sql_labels(algorithm, scores, ids, rebuild)
+        else:
+            scoring = Scoring.from_fit_table(fit, algorithm)
+            raw[algorithm] = scoring.score(x, ids, config.assign_chunk_rows)
+    return _published_table(ordered, x, raw, config, previous)
+
+
+def _sql_labels(algorithm: str, scores: pd.DataFrame, ids: np.ndarray, rebuild: str) -> np.ndarray:
+    """The fitted labels cluster_scores gave every customer for `algorithm`, in `ids` order."""
+    rows = scores[scores["algorithm"] == algorithm]
+    at = pd.Index(ids).get_indexer(rows["customer_id"])
+    if (at < 0).any() or len(rows) != len(ids) or len(np.unique(at)) != len(at):
+        raise ValueError(
+            f"cluster_scores scored {len(rows):,} customers for {algorithm}, but the "
+            f"feature table has {len(ids):,} (missing, extra or repeated customer ids): " + rebuild
+        )
+    missing = rows["fitted_label"].isna()
+    if missing.any():
+        raise ValueError(
+            f"cluster_scores gave {int(missing.sum()):,} customers no {algorithm} label "
+            f"(e.g. customer {rows.loc[missing, 'customer_id'].iloc[0]}): " + rebuild
+        )
+    labels = np.empty(len(ids), dtype=np.int64)
+    labels[at] = rows["fitted_label"].to_numpy(dtype=np.int64)
+    return labels
+
+
 def evaluation_table(
-    frame: pd.DataFrame, config: ClusteringConfig, assigned: pd.DataFrame | None = None
+    sample_fit: SampleFit, assigned: pd.DataFrame, config: ClusteringConfig
 ) -> pd.DataFrame:
     """One row per algorithm (chosen fits) plus one per k of the KMeans sweep.
 
-    With `assigned` (the published assignments), n_customers counts each
-    algorithm's clustered (non-noise) customers there.
+    Quality figures come from the fit sample (`sample_fit`); cluster counts, noise
+    share and n_customers (clustered, non-noise customers) from `assigned`, the
+    published assignments of every customer (algorithm, cluster_id, is_noise).
     """
-    result = fit_all(frame, config)
-    chosen = result.evaluation.assign(k=None, is_elbow=None, is_chosen=True)
-    if assigned is not None:
-        clustered = assigned[~assigned["is_noise"]].groupby("algorithm").size()
-        chosen["n_customers"] = chosen["algorithm"].map(clustered).fillna(0)
-    else:
-        chosen["n_customers"] = [int((f.labels != NOISE).sum()) for f in result.fits.values()]
-    sweep = result.kmeans_sweep.assign(
+    n_customers = sample_fit.n_customers
+    rows = []
+    for algorithm, fit in sample_fit.fits.items():
+        mine = assigned[assigned["algorithm"] == algorithm]
+        clustered = mine.loc[~mine["is_noise"].astype(bool), "cluster_id"]
+        notes = [note for note in (fit.note, sample_note(fit, n_customers)) if note]
+        rows.append(
+            {
+                **sample_fit.quality[algorithm],
+                "n_clusters": int(clustered.nunique()),
+                "n_customers": len(clustered),
+                "noise_share": float(1 - len(clustered) / len(mine)) if len(mine) else 0.0,
+                "note": "; ".join(notes) if notes else None,
+            }
+        )
+    chosen = pd.DataFrame(rows).assign(k=None, is_elbow=None, is_chosen=True)
+    chosen["is_primary"] = chosen["algorithm"] == config.primary_algorithm
+    sweep = sample_fit.kmeans_sweep.assign(
         algorithm="kmeans_sweep",
         parameters=lambda d: "k=" + d["k"].astype(str),
         n_clusters=lambda d: d["k"],
@@ -802,8 +1105,8 @@ def evaluation_table(
         calinski_harabasz=None,
         noise_share=0.0,
         is_primary=False,
-        n_customers=len(result.customer_ids),
-        fit_sample_size=result.fits["kmeans"].fit_sample_size or len(result.customer_ids),
+        n_customers=n_customers,
+        fit_sample_size=sample_fit.fits["kmeans"].fit_sample_size or n_customers,
         note=None,
     )
     columns = [
@@ -844,28 +1147,33 @@ FIT_COLUMNS = {
     "feature": "string",
     "feature_position": "Int64",
     "centre_position": "Int64",
-    "cluster_id": "Int64",
+    "fitted_label": "Int64",
     "is_log_transformed": "boolean",
     "value": "float64",
+    "fit_id": "string",
 }
 
 
-def fit_table(result: ClusteringResult) -> pd.DataFrame:
-    """The fit's parameters, long: what cluster_scores needs to score any customer in SQL.
+def fit_table(sample_fit: SampleFit) -> pd.DataFrame:
+    """The fit's parameters, long: everything needed to score any customer elsewhere.
 
     - algorithm 'scaler', parameter median / mean / std: one row per feature
       (is_log_transformed: log1p of the value clipped at 0 comes first);
-    - kmeans and hierarchical, parameter 'centre': one row per centre and feature in
-      standardized units; centre_position is the order argmin breaks ties in,
-      cluster_id the canonical id (largest cluster 0; null when nearest to nobody);
-    - hierarchical, parameter 'member': the customers Ward itself labelled (its
-      sample), whose label overrides the nearest centroid.
-    DBSCAN is not in the table: it is scored in Python (nearest core customer
-    within eps needs a spatial index over tens of thousands of cores).
+    - per algorithm, parameter 'centre': one row per centre and feature in
+      standardized units (KMeans centres, Ward centroids, DBSCAN core customers);
+      centre_position is the order nearest-centre ties go by (the lowest),
+      fitted_label the label a customer nearest to it gets;
+    - parameter 'radius' (DBSCAN: eps): farther than this from every centre is noise;
+    - parameter 'member': a customer the fit labelled itself (Ward's sample, DBSCAN's
+      fit sample), whose fitted_label overrides the nearest centre.
+    fit_id, the same on every row, identifies this fit: cluster_scores carries it, so
+    cluster_assignments can refuse scores from another fit. cluster_scores scores
+    kmeans and hierarchical in SQL; DBSCAN's nearest core within eps over tens of
+    thousands of cores is a spatial-index query (a KD-tree in published_assignments):
+    in SQL (a grid join) it took 4.9x the KD-tree's time at 1M customers
+    (bench/dbscan_scoring.py).
     """
-    scaler = result.scaler
-    if scaler is None:
-        raise ValueError("the clustering result carries no scaler: fit it with fit_all")
+    scaler = sample_fit.scaler
     rows: list[dict] = []
     for position, feature in enumerate(scaler.features):
         for parameter, values in (
@@ -884,14 +1192,9 @@ def fit_table(result: ClusteringResult) -> pd.DataFrame:
                     "value": None if np.isnan(value) else value,
                 }
             )
-    for algorithm in SCORED_IN_SQL:
-        fit = result.fits[algorithm]
-        centres, centre_ids = fit.centres, fit.centre_ids
-        if centres is None or centre_ids is None:
-            # The single-cluster fallback: one centre, everyone nearest to it.
-            centres, centre_ids = np.zeros((1, len(scaler.features))), [0]
-        for centre_position, (centre, cluster_id) in enumerate(
-            zip(centres, centre_ids, strict=True)
+    for algorithm, fit in sample_fit.fits.items():
+        for centre_position, (centre, label) in enumerate(
+            zip(fit.centres, fit.centre_labels, strict=True)
         ):
             for position, feature in enumerate(scaler.features):
                 rows.append(
@@ -901,98 +1204,23 @@ def fit_table(result: ClusteringResult) -> pd.DataFrame:
                         "feature": feature,
                         "feature_position": position,
                         "centre_position": centre_position,
-                        "cluster_id": cluster_id,
+                        "fitted_label": int(label),
                         "value": float(centre[position]),
                     }
                 )
-        if fit.member_index is not None:
-            for index in fit.member_index:
+        if fit.radius is not None:
+            rows.append({"algorithm": algorithm, "parameter": "radius", "value": fit.radius})
+        if fit.member_positions is not None:
+            for index in fit.member_positions:
                 rows.append(
                     {
                         "algorithm": algorithm,
                         "parameter": "member",
-                        "customer_id": result.customer_ids[index],
-                        "cluster_id": int(fit.labels[index]),
+                        "customer_id": sample_fit.sample_ids[index],
+                        "fitted_label": int(fit.labels[index]),
                     }
                 )
-    table = pd.DataFrame(rows, columns=list(FIT_COLUMNS))
+    table = pd.DataFrame(rows, columns=list(FIT_COLUMNS)).astype(FIT_COLUMNS)
+    digest = hashlib.sha256(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
+    table["fit_id"] = digest.hexdigest()[:16]
     return table.astype(FIT_COLUMNS)
-
-
-def scored_labels(result: ClusteringResult, scores: pd.DataFrame | None) -> dict[str, np.ndarray]:
-    """Per algorithm, the labels to publish: those scored in SQL (cluster_scores:
-    customer_id, algorithm, cluster_id) where given, else the Python fit's own.
-
-    The SQL scores must cover every fitted customer once, with a cluster id, and agree
-    with the fit: a customer may differ only where two centres are equally near to
-    rounding (see _check_scores_match_the_fit). Anything else means cluster_fit was
-    built from another fit (a partial `dbt build --select`): a ValueError says so.
-    """
-    labels = {algorithm: fit.labels for algorithm, fit in result.fits.items()}
-    if scores is None:
-        return labels
-    position = pd.Index(result.customer_ids)
-    rebuild = "rebuild cluster_fit and cluster_scores together (dbt build -s +cluster_assignments)"
-    for algorithm, rows in scores.groupby("algorithm"):
-        if algorithm not in labels:
-            continue
-        at = position.get_indexer(rows["customer_id"])
-        if (at < 0).any() or len(rows) != len(position) or len(np.unique(at)) != len(at):
-            raise ValueError(
-                f"cluster_scores scored {len(rows):,} customers for {algorithm}, but the "
-                f"fit has {len(position):,} (missing, extra or repeated customer ids): " + rebuild
-            )
-        missing = rows["cluster_id"].isna()
-        if missing.any():
-            raise ValueError(
-                f"cluster_scores gave {int(missing.sum()):,} customers no {algorithm} cluster "
-                f"id (e.g. customer {rows.loc[missing, 'customer_id'].iloc[0]}: nearest to a "
-                "centre no fitted customer was nearest to): " + rebuild
-            )
-        scored = np.full(len(position), NOISE - 1, dtype=np.int64)
-        scored[at] = rows["cluster_id"].to_numpy(dtype=np.int64)
-        _check_scores_match_the_fit(str(algorithm), result, scored, rebuild)
-        labels[str(algorithm)] = scored
-    return labels
-
-
-# Two squared distances closer than this (relative) are a tie to rounding: SQL's ln(1 + x)
-# and numpy's log1p, or another summation order, may pick either centre.
-TIE_TOLERANCE = 1e-9
-
-
-def _check_scores_match_the_fit(
-    algorithm: str, result: ClusteringResult, scored: np.ndarray, rebuild: str
-) -> None:
-    """Raise unless every customer scored into another cluster than the fit's own
-    nearest-centre label was equally near (to TIE_TOLERANCE) both centres."""
-    fit = result.fits[algorithm]
-    differ = np.flatnonzero(scored != fit.labels)
-    if not len(differ):
-        return
-    position_of = {
-        cluster_id: position
-        for position, cluster_id in enumerate(fit.centre_ids or [])
-        if cluster_id is not None
-    }
-    members = set() if fit.member_index is None else set(fit.member_index.tolist())
-
-    def tied(index: int) -> bool:
-        """Equally near (to rounding) the scored centre and the fit's own."""
-        chosen, own = position_of.get(int(scored[index])), position_of.get(int(fit.labels[index]))
-        if fit.centres is None or chosen is None or own is None or index in members:
-            return False
-        point = result.scaled[index]
-        near_chosen = float(np.sum((point - fit.centres[chosen]) ** 2))
-        near_own = float(np.sum((point - fit.centres[own]) ** 2))
-        return abs(near_chosen - near_own) <= TIE_TOLERANCE * max(near_own, 1e-12)
-
-    moved = [int(index) for index in differ if not tied(int(index))]
-    if moved:
-        index = moved[0]
-        raise ValueError(
-            f"cluster_scores put {len(moved):,} customers in another {algorithm} cluster "
-            f"than the fit (e.g. customer {result.customer_ids[index]}: "
-            f"{int(scored[index])}, the fit says {int(fit.labels[index])}), so cluster_fit "
-            "comes from another fit or feature list: " + rebuild
-        )

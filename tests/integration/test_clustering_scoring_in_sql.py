@@ -1,6 +1,7 @@
 """The clustering fit/score split: KMeans and Ward labels scored in SQL (cluster_scores,
-from the fit published in cluster_fit) equal the Python fit's labels for every customer,
-and cluster_assignments equals what the all-Python clustering gives."""
+from the fit cluster_fit published from the sample DuckDB picked) equal the in-memory
+Python clustering's labels for every customer, and cluster_assignments equals what the
+all-Python clustering gives."""
 
 from __future__ import annotations
 
@@ -34,16 +35,30 @@ def python_fit(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, clustering
 
 
 def assert_scores_equal_the_python_fit(con: duckdb.DuckDBPyConnection) -> None:
-    _, result = python_fit(con)
-    scores = con.execute("select customer_id, algorithm, cluster_id from marts.cluster_scores").df()
+    features, result = python_fit(con)
+    scores = con.execute(
+        "select customer_id, algorithm, fitted_label, fit_id from marts.cluster_scores"
+    ).df()
+    fit_ids = con.execute("select distinct fit_id from marts.cluster_fit").df()["fit_id"]
+    assert set(scores["fit_id"]) == set(fit_ids) and len(fit_ids) == 1
+    sample_fit = result.sample_fit
     for algorithm in SCORED_IN_SQL:
-        python = pd.Series(result.fits[algorithm].labels, index=result.customer_ids)
-        sql = scores[scores["algorithm"] == algorithm].set_index("customer_id")["cluster_id"]
+        # The in-memory fit's labels for every customer, before canonical numbering.
+        scoring = clustering.Scoring.of(sample_fit.fits[algorithm], sample_fit.sample_ids)
+        python = pd.Series(
+            scoring.score(result.scaled, result.customer_ids, 10_000), index=result.customer_ids
+        )
+        sql = scores[scores["algorithm"] == algorithm].set_index("customer_id")["fitted_label"]
         assert len(sql) == len(python) and sql.index.is_unique, algorithm
         differ = python[sql.reindex(python.index).to_numpy() != python.to_numpy()]
         assert differ.empty, f"{algorithm}: {len(differ)} customers differ, e.g. {differ.head()}"
         # Not a trivial partition: the fit found several clusters.
         assert python.nunique() >= project_config().k_min
+    # Only the sample reached Python: the published fit's members are the sample.
+    members = con.execute(
+        "select count(*) from marts.cluster_fit where algorithm = 'dbscan' and parameter = 'member'"
+    ).fetchone()[0]
+    assert members == min(len(features), project_config().fit_sample_size)
 
 
 @pytest.fixture(params=["sample_build", "cdnow_build"])

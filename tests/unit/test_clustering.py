@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -73,6 +74,14 @@ def fresh_cache():
     clustering._FIT_CACHE.clear()
     yield
     clustering._FIT_CACHE.clear()
+
+
+def evaluation(
+    frame: pd.DataFrame, cfg: ClusteringConfig, assigned: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """evaluation_table in memory: the fit of fit_all, counts from assignments()."""
+    assigned = assignments(frame, cfg) if assigned is None else assigned
+    return evaluation_table(fit_all(frame, cfg).sample_fit, assigned, cfg)
 
 
 def _labels(frame: pd.DataFrame, cfg: ClusteringConfig, algorithm: str) -> pd.Series:
@@ -170,7 +179,7 @@ def test_a_new_cluster_gets_a_fresh_id():
 
 def test_evaluation_reports_every_algorithm_and_the_sweep():
     frame = synthetic()
-    table = evaluation_table(frame, config())
+    table = evaluation(frame, config())
     chosen = table[table["is_chosen"] & (table["algorithm"] != "kmeans_sweep")]
     assert set(chosen["algorithm"]) == {"kmeans", "dbscan", "hierarchical"}
     sweep = table[table["algorithm"] == "kmeans_sweep"]
@@ -187,7 +196,7 @@ def test_one_fit_is_shared_by_the_models_of_a_build(monkeypatch):
     real = clustering.fit_kmeans
     monkeypatch.setattr(clustering, "fit_kmeans", lambda *a: calls.append(1) or real(*a))
     assignments(frame, config())
-    evaluation_table(frame, config())
+    evaluation(frame, config())
     assert len(calls) == 1
 
 
@@ -282,24 +291,24 @@ def test_too_few_distinct_customers_give_one_cluster_with_a_note(rows):
         table = assignments(frame, config())
     assert len(table) == len(frame) * 3
     assert (table["cluster_id"] == 0).all()
-    evaluation = evaluation_table(frame, config(), table)
-    chosen = evaluation[evaluation["algorithm"] != "kmeans_sweep"]
+    evaluated = evaluation(frame, config(), table)
+    chosen = evaluated[evaluated["algorithm"] != "kmeans_sweep"]
     assert set(chosen["algorithm"]) == {"kmeans", "dbscan", "hierarchical"}
     assert (chosen["n_clusters"] == 1).all()
     assert (chosen["n_customers"] == len(frame)).all()
     assert chosen["note"].str.contains(f"only {len(frame)} customers").all()
-    assert (evaluation["algorithm"] != "kmeans_sweep").all()  # no k could be tried
+    assert (evaluated["algorithm"] != "kmeans_sweep").all()  # no k could be tried
 
 
 def test_k_is_capped_by_distinct_customers_and_the_cap_is_noted():
     # 3 distinct points repeated: k_max 7 cannot be reached; k 2 and 3 are tried.
     frame = _tiny([(10, 3, 300, 100, 0.0), (200, 1, 50, 50, 0.1), (60, 9, 900, 100, 0.5)] * 2)
-    evaluation = evaluation_table(frame, config())
-    sweep = evaluation[evaluation["algorithm"] == "kmeans_sweep"]
+    evaluated = evaluation(frame, config())
+    sweep = evaluated[evaluated["algorithm"] == "kmeans_sweep"]
     assert sorted(sweep["k"]) == [2, 3]
-    kmeans = evaluation[evaluation["algorithm"] == "kmeans"].iloc[0]
+    kmeans = evaluated[evaluated["algorithm"] == "kmeans"].iloc[0]
     assert "k tried up to 3, not 7" in kmeans["note"]
-    assert evaluation.loc[evaluation["algorithm"] == "dbscan", "note"].isna().all()
+    assert evaluated.loc[evaluated["algorithm"] == "dbscan", "note"].isna().all()
 
 
 # --- one fit sample, then every customer assigned in chunks -------------------------
@@ -317,10 +326,10 @@ def test_below_the_sample_size_everyone_is_fitted_as_by_sklearn_on_all_rows():
     result = fit_all(frame, cfg)
     k = result.fits["kmeans"].parameters["k"]
     full = KMeans(n_clusters=k, n_init=4, random_state=cfg.random_state).fit(result.scaled)
-    assert _same_partition(full.labels_, result.fits["kmeans"].labels)
+    assert _same_partition(full.labels_, result.labels["kmeans"])
     ward = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(result.scaled)
-    assert _same_partition(ward, result.fits["hierarchical"].labels)
-    table = evaluation_table(frame, cfg)
+    assert _same_partition(ward, result.labels["hierarchical"])
+    table = evaluation(frame, cfg)
     assert (table["fit_sample_size"] == len(frame)).all()
     assert table["note"].isna().all()
 
@@ -334,15 +343,15 @@ def test_customers_outside_the_sample_get_what_the_fitted_kmeans_predicts():
     k = result.fits["kmeans"].parameters["k"]
     model = KMeans(n_clusters=k, n_init=4, random_state=cfg.random_state).fit(result.scaled[sample])
     predicted = model.predict(result.scaled)
-    assert _same_partition(predicted, result.fits["kmeans"].labels)
+    assert _same_partition(predicted, result.labels["kmeans"])
     outside = np.setdiff1d(np.arange(len(frame)), sample)
-    assert _same_partition(predicted[outside], result.fits["kmeans"].labels[outside])
+    assert _same_partition(predicted[outside], result.labels["kmeans"][outside])
 
 
 def test_the_evaluation_says_how_many_customers_the_fit_used():
     frame = synthetic(n_per_group=750)
     cfg = config(fit_sample_size=600, hierarchical_sample_size=400, silhouette_sample_size=300)
-    table = evaluation_table(frame, cfg).set_index("algorithm")
+    table = evaluation(frame, cfg).set_index("algorithm")
     assert table.loc["kmeans", "fit_sample_size"] == 600
     assert table.loc["dbscan", "fit_sample_size"] == 600
     assert table.loc["hierarchical", "fit_sample_size"] == 400
@@ -355,21 +364,21 @@ def test_dbscan_gives_the_unsampled_the_nearest_core_within_eps_else_noise():
     frame = synthetic(n_per_group=500, outliers=6)
     cfg = config(fit_sample_size=700)
     result = fit_all(frame, cfg)
-    fit = result.fits["dbscan"]
+    fit, labels = result.fits["dbscan"], result.labels["dbscan"]
     sample = clustering.fit_sample(len(frame), cfg)
     x = result.scaled
     model = DBSCAN(eps=fit.parameters["eps"], min_samples=fit.parameters["min_samples"]).fit(
         x[sample]
     )
-    assert _same_partition(model.labels_, fit.labels[sample])
+    assert _same_partition(model.labels_, labels[sample])
     cores = x[sample][model.core_sample_indices_]
-    core_labels = fit.labels[sample][model.core_sample_indices_]
+    core_labels = labels[sample][model.core_sample_indices_]
     outside = np.setdiff1d(np.arange(len(frame)), sample)
     distances = np.sqrt(((x[outside][:, None, :] - cores[None, :, :]) ** 2).sum(axis=2))
     nearest = distances.argmin(axis=1)
     within = distances.min(axis=1) <= fit.parameters["eps"]
     expected = np.where(within, core_labels[nearest], clustering.NOISE)
-    np.testing.assert_array_equal(fit.labels[outside], expected)
+    np.testing.assert_array_equal(labels[outside], expected)
     assert (~within).any() and within.any()  # both branches are exercised
 
 
@@ -396,9 +405,9 @@ def test_small_assignment_chunks_give_the_same_table():
 def test_a_sampled_fit_is_deterministic():
     frame = synthetic(n_per_group=500, outliers=4)
     cfg = config(fit_sample_size=900, silhouette_sample_size=300)
-    first = (assignments(frame, cfg), evaluation_table(frame, cfg))
+    first = (assignments(frame, cfg), evaluation(frame, cfg))
     clustering._FIT_CACHE.clear()
-    second = (assignments(frame, cfg), evaluation_table(frame, cfg))
+    second = (assignments(frame, cfg), evaluation(frame, cfg))
     pd.testing.assert_frame_equal(first[0], second[0])
     pd.testing.assert_frame_equal(first[1], second[1])
 
@@ -408,11 +417,11 @@ def test_the_kmeans_silhouette_is_sklearns_on_the_fit_sample():
     cfg = config(fit_sample_size=600, silhouette_sample_size=300)
     result = fit_all(frame, cfg)
     sample = clustering.fit_sample(len(frame), cfg)
-    labels = result.fits["kmeans"].labels[sample]
+    labels = result.labels["kmeans"][sample]
     expected = silhouette_score(
         result.scaled[sample], labels, sample_size=300, random_state=cfg.random_state
     )
-    shown = evaluation_table(frame, cfg).set_index("algorithm").loc["kmeans", "silhouette"]
+    shown = evaluation(frame, cfg).set_index("algorithm").loc["kmeans", "silhouette"]
     assert shown == pytest.approx(expected, rel=1e-12)
 
 
@@ -440,7 +449,8 @@ def test_shared_silhouettes_equal_sklearns_one_at_a_time():
 
 
 def _score_from_fit_table(frame: pd.DataFrame, table: pd.DataFrame) -> dict[str, np.ndarray]:
-    """What cluster_scores computes, from the published fit alone (no fitted object)."""
+    """Every customer's fitted label, from the published fit alone (no fitted object),
+    written plainly: standardize, nearest centre by full distance matrix, radius, members."""
     scaler = table[table["algorithm"] == "scaler"].pivot(
         index="feature_position", columns="parameter", values="value"
     )
@@ -457,78 +467,123 @@ def _score_from_fit_table(frame: pd.DataFrame, table: pd.DataFrame) -> dict[str,
         value = value.fillna(0.0 if pd.isna(median) else median)
         z[:, position] = (value - scaler.loc[position, "mean"]) / scaler.loc[position, "std"]
     labels = {}
-    for algorithm in clustering.SCORED_IN_SQL:
-        centres = table[(table["algorithm"] == algorithm) & (table["parameter"] == "centre")]
+    for algorithm in clustering.ALGORITHMS:
+        rows = table[table["algorithm"] == algorithm]
+        centres = rows[rows["parameter"] == "centre"]
         wide = centres.pivot(index="centre_position", columns="feature_position", values="value")
-        ids = centres.groupby("centre_position")["cluster_id"].first().to_numpy()
+        ids = centres.groupby("centre_position")["fitted_label"].first().to_numpy()
         squared = ((z[:, None, :] - wide.to_numpy()[None, :, :]) ** 2).sum(axis=2)
         scored = ids[squared.argmin(axis=1)].astype(np.int64)
-        members = table[(table["algorithm"] == algorithm) & (table["parameter"] == "member")]
+        radius = rows.loc[rows["parameter"] == "radius", "value"]
+        if len(radius):
+            scored[np.sqrt(squared.min(axis=1)) > radius.iloc[0]] = clustering.NOISE
+        members = rows[rows["parameter"] == "member"]
         at = pd.Index(ordered["customer_id"]).get_indexer(members["customer_id"])
-        scored[at] = members["cluster_id"].to_numpy(dtype=np.int64)
+        scored[at] = members["fitted_label"].to_numpy(dtype=np.int64)
         labels[algorithm] = scored
     return labels
 
 
-def test_the_published_fit_alone_reproduces_every_customers_label():
-    # More customers than the fit samples, missing values the scaler imputes.
-    frame = synthetic(n_per_group=600, seed=4)
+def _canonical(labels: np.ndarray) -> np.ndarray:
+    """Clusters numbered by size (largest 0), ties by first member; noise stays -1."""
+    clusters = [c for c in np.unique(labels) if c != -1]
+    order = sorted(clusters, key=lambda c: (-(labels == c).sum(), np.flatnonzero(labels == c)[0]))
+    mapping = {old: new for new, old in enumerate(order)} | {-1: -1}
+    return np.array([mapping[label] for label in labels], dtype=np.int64)
+
+
+def _sampled_dirty_frame() -> tuple[pd.DataFrame, ClusteringConfig]:
+    # More customers than the fit samples, outliers, missing values the scaler imputes.
+    frame = synthetic(n_per_group=600, seed=4, outliers=5)
     frame.loc[frame.index[::97], "discounted_revenue_share"] = np.nan
-    cfg = config(fit_sample_size=900, hierarchical_sample_size=300)
+    return frame, config(fit_sample_size=900, hierarchical_sample_size=300)
+
+
+def test_the_published_fit_alone_reproduces_every_customers_label():
+    frame, cfg = _sampled_dirty_frame()
     result = fit_all(frame, cfg)
-    table = clustering.fit_table(result)
-    assert set(table.loc[table["parameter"] == "member", "algorithm"]) == {"hierarchical"}
-    assert (table["parameter"] == "member").sum() == 300
+    table = clustering.fit_table(result.sample_fit)
+    members = table[table["parameter"] == "member"].groupby("algorithm").size().to_dict()
+    assert members == {"hierarchical": 300, "dbscan": 900}
+    assert table["fit_id"].nunique() == 1
     scored = _score_from_fit_table(frame, table)
     for algorithm, labels in scored.items():
-        np.testing.assert_array_equal(labels, result.fits[algorithm].labels, err_msg=algorithm)
-        assert len(np.unique(labels)) >= 2
+        np.testing.assert_array_equal(
+            _canonical(labels), result.labels[algorithm], err_msg=algorithm
+        )
+        assert len(np.unique(labels[labels != -1])) >= 2
+    assert (scored["dbscan"] == -1).any()  # the radius is applied
 
 
-def test_labels_scored_elsewhere_replace_the_fits_and_a_mismatch_is_named():
-    frame = synthetic(n_per_group=100, seed=2)
-    cfg = config()
-    result = fit_all(frame, cfg)
-    ids = result.customer_ids
-    kmeans = result.fits["kmeans"]
-    same = pd.DataFrame({"customer_id": ids, "algorithm": "kmeans", "cluster_id": kmeans.labels})
+def _sql_like_scores(frame: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """What cluster_scores publishes: kmeans and hierarchical fitted labels, with fit_id."""
+    ids = frame.sort_values("customer_id")["customer_id"].to_numpy()
+    scored = _score_from_fit_table(frame, table)
+    return pd.concat(
+        pd.DataFrame(
+            {
+                "customer_id": ids,
+                "algorithm": algorithm,
+                "fitted_label": scored[algorithm],
+                "fit_id": table["fit_id"].iloc[0],
+            }
+        )
+        for algorithm in clustering.SCORED_IN_SQL
+    )
+
+
+def test_a_build_publishes_what_the_in_memory_clustering_gives():
+    frame, cfg = _sampled_dirty_frame()
+    table = clustering.fit_table(fit_all(frame, cfg).sample_fit)
+    scores = _sql_like_scores(frame, table)
+    expected = assignments(frame, cfg)
     # Scores arrive in any row order.
-    labels = clustering.scored_labels(result, same.iloc[::-1])
-    np.testing.assert_array_equal(labels["kmeans"], kmeans.labels)
-    assert labels["kmeans"] is not kmeans.labels
-    assert labels["dbscan"] is result.fits["dbscan"].labels
-    with pytest.raises(ValueError, match="cluster_scores scored 399 customers for kmeans"):
-        clustering.scored_labels(result, same.iloc[1:])
-    repeated = pd.concat([same.iloc[1:], same.iloc[:1]]).reset_index(drop=True)
-    repeated.loc[0, "customer_id"] = ids[5]
-    with pytest.raises(ValueError, match="repeated customer ids"):
-        clustering.scored_labels(result, repeated)
-    unlabelled = same.astype({"cluster_id": "Int64"})
-    unlabelled.loc[7, "cluster_id"] = pd.NA
-    with pytest.raises(ValueError, match=f"1 customers no kmeans cluster id .*customer {ids[7]}"):
-        clustering.scored_labels(result, unlabelled)
+    published = clustering.published_assignments(frame, table, scores.iloc[::-1], cfg)
+    pd.testing.assert_frame_equal(published, expected)
 
 
-def test_scores_from_a_stale_fit_are_refused_but_rounding_ties_are_not():
-    frame = synthetic(n_per_group=100, seed=2)
-    result = fit_all(frame, config())
-    ids, kmeans = result.customer_ids, result.fits["kmeans"]
-    assert kmeans.centres is not None and kmeans.centre_ids is not None
-    # A stale fit (say a feature missing) sends everyone to one centre.
-    stale = pd.DataFrame({"customer_id": ids, "algorithm": "kmeans", "cluster_id": 0})
-    with pytest.raises(ValueError, match="in another kmeans cluster than the fit"):
-        clustering.scored_labels(result, stale)
-    # A customer exactly between two centres may go to either.
-    first, second = kmeans.centre_ids[0], kmeans.centre_ids[1]
-    assert first is not None and second is not None
-    result.scaled[3] = (kmeans.centres[0] + kmeans.centres[1]) / 2
-    kmeans.labels[3] = first
-    tied = pd.DataFrame({"customer_id": ids, "algorithm": "kmeans", "cluster_id": kmeans.labels})
-    tied.loc[3, "cluster_id"] = second
-    assert clustering.scored_labels(result, tied)["kmeans"][3] == second
-    # The same move for a customer not on the tie is refused.
-    far = tied.copy()  # customer 3 still on the tie's other centre
-    far.loc[4, "cluster_id"] = next(c for c in kmeans.centre_ids if c != kmeans.labels[4])
-    # One customer moved: the tie at 3 is not counted.
-    with pytest.raises(ValueError, match=f"put 1 customers in .* customer {ids[4]}"):
-        clustering.scored_labels(result, far)
+def test_scores_from_another_fit_or_not_covering_everyone_are_refused():
+    frame, cfg = _sampled_dirty_frame()
+    table = clustering.fit_table(fit_all(frame, cfg).sample_fit)
+    scores = _sql_like_scores(frame, table)
+    ids = scores["customer_id"].unique()
+
+    def refused(bad: pd.DataFrame, message: str) -> None:
+        with pytest.raises(ValueError, match=message):
+            clustering.published_assignments(frame, table, bad, cfg)
+
+    refused(scores.assign(fit_id="0123abcd"), "cluster_scores comes from another fit")
+    kmeans = scores["algorithm"] == "kmeans"
+    refused(scores[~(kmeans & (scores["customer_id"] == ids[0]))], "scored 2,404 customers for km")
+    repeated = scores.copy()
+    repeated.loc[kmeans & (repeated["customer_id"] == ids[1]), "customer_id"] = ids[2]
+    refused(repeated, "repeated customer ids")
+    unlabelled = scores.astype({"fitted_label": "Int64"}).reset_index(drop=True)
+    unlabelled.loc[7, "fitted_label"] = pd.NA
+    refused(unlabelled, f"1 customers no kmeans label .*customer {ids[7]}")
+
+
+def test_a_build_fits_on_the_sample_duckdb_picks_and_scales_like_memory():
+    # DuckDB computes the scaler over every customer and picks the sample's rows: the
+    # fit equals the in-memory one, and only fit_sample_size customers reach Python.
+    frame, cfg = _sampled_dirty_frame()
+    con = duckdb.connect()
+    con.execute("set threads = 2")
+    con.register("shuffled", frame.sample(frac=1.0, random_state=5))
+    con.execute("create table int_customer_features as select * from shuffled")
+    relation = con.query("select * from int_customer_features")
+    in_memory = fit_all(frame, cfg).sample_fit
+    clustering._FIT_CACHE.clear()
+    built = clustering.fit_in_duckdb(relation, cfg)
+    assert built.n_customers == len(frame)
+    assert len(built.sample_ids) == cfg.fit_sample_size
+    np.testing.assert_array_equal(built.sample_ids, in_memory.sample_ids)
+    for name in ("medians", "means", "stds"):
+        np.testing.assert_allclose(
+            getattr(built.scaler, name), getattr(in_memory.scaler, name), rtol=1e-12
+        )
+    for algorithm, fit in built.fits.items():
+        assert _same_partition(fit.labels, in_memory.fits[algorithm].labels), algorithm
+    # The same figures on every run, whatever order the threads add rows in.
+    again, _ = clustering.scaler_in_duckdb(relation, cfg)
+    assert again.key() == built.scaler.key()

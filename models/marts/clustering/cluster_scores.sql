@@ -2,7 +2,9 @@
     standardized with the fitted scaler and assigned to the nearest fitted
     centre (KMeans) or Ward centroid, in SQL, so it runs where the data lives.
     Ties go to the first centre (centre_position), as numpy's argmin breaks
-    them; customers Ward labelled itself (its sample) keep that label. The sum
+    them; customers Ward labelled itself (its sample) keep that label. The
+    label is the fit's own (fitted_label); cluster_assignments numbers the
+    clusters canonically and keeps the previous build's ids. The sum
     of squares is written left to right, the order numpy adds fewer than 8
     features in (the default is 5; from 8 numpy's order differs), so on
     DuckDB the labels equal the Python fit's
@@ -10,18 +12,22 @@
     log1p: ln(1 + x) can differ from numpy's log1p in the last bit, which moves
     a customer only if its two nearest centres are equally far to about 1e-15
     (relative); at 194,066 generated customers the closest call was 6e-7
-    (Ward) and 2e-5 (KMeans). DBSCAN stays in Python (fit_table in
-    src/marketing_engine/clustering.py says why). -#}
+    (Ward) and 2e-5 (KMeans). DBSCAN is scored in cluster_assignments with a
+    KD-tree (fit_table in src/marketing_engine/clustering.py says why). -#}
 {%- set features = config.get('clustering')['features'] -%}
 -- One row per clustered customer and algorithm scored in SQL (kmeans,
--- hierarchical): the canonical cluster id before the stable renumbering
--- cluster_assignments applies.
+-- hierarchical): the fitted label of the nearest centre, and the fit it came
+-- from (fit_id), before the numbering cluster_assignments applies.
 with customer_features as (
     select * from {{ ref('int_customer_features') }}
 ),
 
 fit as (
     select * from {{ ref('cluster_fit') }}
+),
+
+fit_identity as (
+    select max(fit_id) as fit_id from fit
 ),
 
 scaler as (
@@ -50,24 +56,24 @@ centres as (
     select
         algorithm,
         centre_position,
-        cluster_id,
+        fitted_label,
         {%- for feature in features %}
             max(case when feature = '{{ feature }}' then value end)
                 as centre_{{ loop.index0 }}
             {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from fit
-    where parameter = 'centre'
-    group by algorithm, centre_position, cluster_id
+    where parameter = 'centre' and algorithm in ('kmeans', 'hierarchical')
+    group by algorithm, centre_position, fitted_label
 ),
 
 members as (
     select
         algorithm,
         customer_id,
-        cluster_id
+        fitted_label
     from fit
-    where parameter = 'member'
+    where parameter = 'member' and algorithm in ('kmeans', 'hierarchical')
 ),
 
 as_double as (
@@ -119,7 +125,7 @@ distances as (
         standardized.customer_id,
         centres.algorithm,
         centres.centre_position,
-        centres.cluster_id,
+        centres.fitted_label,
         {%- for feature in features %}
             {% if not loop.first %}+ {% endif -%}
             (
@@ -140,7 +146,7 @@ ranked as (
     select
         customer_id,
         algorithm,
-        cluster_id,
+        fitted_label,
         row_number() over (
             partition by customer_id, algorithm
             order by squared_distance asc, centre_position asc
@@ -152,9 +158,11 @@ final as (
     select
         ranked.customer_id,
         ranked.algorithm,
-        coalesce(members.cluster_id, ranked.cluster_id) as cluster_id,
-        members.cluster_id is not null as is_fit_member
+        coalesce(members.fitted_label, ranked.fitted_label) as fitted_label,
+        members.fitted_label is not null as is_fit_member,
+        fit_identity.fit_id
     from ranked
+    cross join fit_identity
     left join members
         on
             ranked.customer_id = members.customer_id

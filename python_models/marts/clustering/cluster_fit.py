@@ -1,16 +1,17 @@
-"""The clustering fit as parameters: scaler, KMeans centres, Ward centroids and sample labels.
+"""The clustering fit as parameters: scaler, centres, DBSCAN's cores and radius, members.
 
-The fit half of the fit/score split: fitted in Python on the one seeded sample
-(src/marketing_engine/clustering.py), published small, and scored for every
-customer in SQL by cluster_scores, which runs on any engine.
+The fit half of the fit/score split: DuckDB computes the scaler over every customer
+and picks the one seeded sample's rows, so only fit_sample_size customers reach
+Python (src/marketing_engine/clustering.py, fit_in_duckdb); the fit is published
+small and every customer is scored from it where the data lives (cluster_scores in
+SQL, DBSCAN in cluster_assignments).
 """
 
-from marketing_engine.clustering import ClusteringConfig, fit_all, fit_table
+from marketing_engine.clustering import ClusteringConfig, fit_in_duckdb, fit_table
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     config = ClusteringConfig.from_mapping(dbt.config.get("clustering"))
-    features = dbt.ref("int_customer_features").df()
-    # fit_all is memoized: cluster_assignments and cluster_evaluation reuse this fit.
-    return fit_table(fit_all(features, config))
+    # fit_in_duckdb is memoized: cluster_evaluation reuses this fit.
+    return fit_table(fit_in_duckdb(dbt.ref("int_customer_features"), config))
