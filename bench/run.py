@@ -508,7 +508,8 @@ STAGE_NEXT_STEPS = {
     "run (dbt `where`)",
     "publish": "publish without copying: build the marts into the serving file's schema and "
     "swap it, hashing only the PII columns",
-    "predictions": "score CLV in SQL only (clv_scored) and fit on a bounded sample",
+    "predictions": "the CLV model comparison's holdout predictions in SQL (they score every "
+    "calibration customer in pandas); the fits already read a bounded sample",
     "clustering": "name and match clusters in SQL; the fit already reads only its sample",
     "campaigns": "compute the campaign outcomes in SQL from the sends",
     "report": "render the pages from the rpt_ marts only (no query over lines)",

@@ -509,6 +509,7 @@ def degraded_results(
         lines, clv_notes = _clv_choice_lines(con)
         degraded += lines
         notes += clv_notes
+    notes += _clv_sample_notes(con, present)
     if ("marts", "campaign_results") in present and "has_srm" in _columns(
         con, "marts", "campaign_results"
     ):
@@ -554,6 +555,22 @@ def _clv_choice_lines(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[s
             f"converge ({message or 'no message'}), so it was not a candidate."
         )
     return degraded, notes
+
+
+def _clv_sample_notes(con: duckdb.DuckDBPyConnection, present) -> list[str]:
+    """A note when a CLV fit used a seeded sample of fit_sample_size, not every customer."""
+    notes = []
+    for table, label in (
+        ("clv_model_parameters", "CLV fit"),
+        ("clv_model_comparison", "CLV model comparison"),
+    ):
+        if ("marts", table) in present and "sample_note" in _columns(con, "marts", table):
+            for (note,) in con.execute(
+                f"select distinct sample_note from marts.{table} "
+                "where sample_note is not null order by 1"
+            ).fetchall():
+                notes.append(f"{label}: {note}.")
+    return notes
 
 
 def _srm_lines(con: duckdb.DuckDBPyConnection) -> list[str]:

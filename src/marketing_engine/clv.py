@@ -34,6 +34,10 @@ DAYS_PER_MONTH = 30.4375
 # alpha -> infinity when nobody repeats): treated as not converged.
 MAX_ABS_LOG_PARAM = 9.0
 MIN_REPEAT_BUYERS = 10
+# The smallest fit sample a user may ask for (ClvSettings.fit_sample_size): below a few
+# hundred customers the sample holds a handful of repeat buyers, and the fits run off
+# to the degenerate edges or stop on MIN_REPEAT_BUYERS.
+MIN_FIT_SAMPLE_SIZE = 500
 
 
 @dataclass(frozen=True)
@@ -401,10 +405,38 @@ class ClvSettings(FromConfig):
     time_unit: str = "weeks"
     monthly_discount_rate: float = 0.01
     clv_months: int = 12
+    # The fits (clv_model_parameters, clv_model_comparison) read at most this many
+    # customers, a seeded sample chosen in SQL (clv_sample.py); everyone is scored.
+    # 200,000: the frame pulled to the driver stays in the tens of MB and a fit in
+    # seconds (the counting models on distinct (x, t_x, T) triples, Gamma-Gamma on
+    # the repeat buyers), while the parameters' sampling error, shrinking as
+    # 1/sqrt(n), is already far below what separates one model or period from the
+    # next. Larger than CDNOW (23,570) and the embedded sample: they fit everyone.
+    fit_sample_size: int = 200_000
+    # Seed of the sample: the same data and seed give the same customers.
+    random_state: int = 42
 
     def __post_init__(self) -> None:
         if self.time_unit not in DAYS_PER:
             raise ValueError(f"time_unit must be one of {sorted(DAYS_PER)}")
+        # dbt renders a "{{ var(...) }}" in dbt_project.yml as text: take "5000" as 5000.
+        for name in ("fit_sample_size", "random_state"):
+            value = getattr(self, name)
+            try:
+                number = int(str(value).strip())
+            except ValueError:
+                raise ValueError(
+                    f"clv {name} must be a whole number, got {value!r} "
+                    f"(dbt_project.yml, +clv: {name})"
+                ) from None
+            object.__setattr__(self, name, number)
+        if self.fit_sample_size < MIN_FIT_SAMPLE_SIZE:
+            raise ValueError(
+                f"clv fit_sample_size must be at least {MIN_FIT_SAMPLE_SIZE:,}, got "
+                f"{self.fit_sample_size:,}: fewer customers leave too few repeat buyers "
+                "to fit BG/NBD and Gamma-Gamma reliably. Raise it in dbt_project.yml "
+                "(+clv: fit_sample_size) or in --vars clv_fit_sample_size."
+            )
 
 
 def in_units(summary: pd.DataFrame, unit: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -527,27 +559,37 @@ def _fit(summary: pd.DataFrame, settings: ClvSettings, model_name: str, start) -
 
 
 def score(
-    summary: pd.DataFrame, settings: ClvSettings, model: str = "bg_nbd", start=None
+    summary: pd.DataFrame,
+    settings: ClvSettings,
+    model: str = "bg_nbd",
+    start=None,
+    fit_sample: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, list[dict]]:
-    """Fit `model` (bg_nbd, mbg_nbd or pareto_nbd) and Gamma-Gamma on `summary`; score everyone.
+    """Fit `model` (bg_nbd, mbg_nbd or pareto_nbd) and Gamma-Gamma; score all of `summary`.
 
     summary columns: customer_id, x, t_x_days, t_days, mean_repeat_value,
     first_value. Returns the per-customer scores and one parameter row per model.
     `start`: parameters to start the search from (the calibration fit).
+    `fit_sample`: the customers to fit on (clv_sample.read_fit_sample, as
+    clv_model_parameters fits); every customer of `summary` when None.
     Memoized, and the fit is `fit`'s (shared with a build's parameters model).
     """
     start = None if start is None else tuple(float(v) for v in start)
+    sample = summary if fit_sample is None else fit_sample
+    sample_key = OneSlotCache.key(sample, None)
     return _SCORE_CACHE.get_or_compute(
-        summary, (settings, model, start), lambda: _score(summary, settings, model, start)
+        summary,
+        (settings, model, start, sample_key),
+        lambda: _score(summary, settings, model, start, sample),
     )
 
 
 def _score(
-    summary: pd.DataFrame, settings: ClvSettings, model_name: str, start
+    summary: pd.DataFrame, settings: ClvSettings, model_name: str, start, sample: pd.DataFrame
 ) -> tuple[pd.DataFrame, list[dict]]:
     from marketing_engine.clv_selection import MODELS
 
-    fitted = fit(summary, settings, model_name, start)
+    fitted = fit(sample, settings, model_name, start)
     counts, gamma_gamma, parameters = fitted.counts, fitted.gamma_gamma, fitted.parameters
     model = MODELS[model_name]
     unit_days = DAYS_PER[settings.time_unit]
@@ -630,12 +672,14 @@ def holdout_validation(
     model's calibration fit when the caller has it (clv_selection.compare made it:
     then these figures are the comparison's own, and nothing is fitted again).
     """
+    from marketing_engine.clv_sample import fit_rows
     from marketing_engine.clv_selection import MODELS, predict
 
     counting = MODELS[model]
     x, t_x, T = in_units(calibration, settings.time_unit)
-    if fit is None:
-        ux, ut_x, uT, weights, _ = distinct_triples(x, t_x, T)
+    if fit is None:  # on the seeded sample when the frame flags one (clv_sample)
+        fitting = in_units(fit_rows(calibration), settings.time_unit)
+        ux, ut_x, uT, weights, _ = distinct_triples(*fitting)
         fit = counting.fit(ux, ut_x, uT, weights)
     if fit.n_customers == 0:
         warnings.warn(

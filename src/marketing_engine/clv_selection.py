@@ -33,6 +33,7 @@ from marketing_engine.clv import (
     distinct_triples,
     in_units,
 )
+from marketing_engine.clv_sample import fit_rows, sample_note, with_sample_columns
 from marketing_engine.memo import OneSlotCache
 
 
@@ -95,6 +96,8 @@ COMPARISON_TYPES = {
     "is_chosen": "bool",
     "message": "string",
     "note": "string",
+    "fit_sample_size": "int64",
+    "sample_note": "string",
 }
 CALIBRATION_TYPES = {
     "model": "string",
@@ -165,8 +168,11 @@ _COMPARE_CACHE = OneSlotCache()
 def compare(calibration: pd.DataFrame, settings: ClvSettings) -> Comparison:
     """Fit every model on the calibration period and score the holdout (module docstring).
 
-    Memoized: the comparison, calibration and prediction marts share one fit, whatever
-    order DuckDB returned each one's rows in (the key is taken in customer_id order).
+    The fits use the rows flagged `is_in_fit_sample` (clv_sample.read_calibration: the
+    seeded sample chosen in SQL), every row when the frame has no such column; the
+    holdout is predicted for every row. Memoized: the comparison, calibration and
+    prediction marts share one fit, whatever order DuckDB returned each one's rows in
+    (the key is taken in customer_id order).
     """
     calibration = calibration.sort_values("customer_id", kind="stable").reset_index(drop=True)
     return _COMPARE_CACHE.get_or_compute(
@@ -194,7 +200,9 @@ def chosen_start(comparison: pd.DataFrame) -> tuple[float, ...] | None:
 def _compare(calibration: pd.DataFrame, settings: ClvSettings) -> Comparison:
     calibration = calibration.sort_values("customer_id").reset_index(drop=True)
     x, t_x, T = in_units(calibration, settings.time_unit)
-    ux, ut_x, uT, weights, _ = distinct_triples(x, t_x, T)
+    # The fits use the seeded sample only; the holdout is predicted for everyone.
+    fitting = fit_rows(calibration)
+    ux, ut_x, uT, weights, _ = distinct_triples(*in_units(fitting, settings.time_unit))
     actual = calibration["holdout_purchases"].to_numpy(float)
     horizon = calibration["holdout_days"].to_numpy(float) / DAYS_PER[settings.time_unit]
     holdout_days = int(calibration["holdout_days"].iloc[0]) if len(calibration) else 0
@@ -235,6 +243,12 @@ def _compare(calibration: pd.DataFrame, settings: ClvSettings) -> Comparison:
     chosen, note = _choose(table)
     table["is_chosen"] = table["model"] == chosen
     table["note"] = [note if is_chosen else None for is_chosen in table["is_chosen"]]
+    others = "are predicted in the holdout from the fitted parameters"
+    table = with_sample_columns(
+        table,
+        len(fitting),
+        sample_note(len(fitting), len(calibration), others, "calibration customers"),
+    )
     table = table[list(COMPARISON_TYPES)].astype(COMPARISON_TYPES)
     calibration_rows = []
     for name, predicted in predicted_by_model.items():

@@ -2,6 +2,7 @@
 for the model clv_model_comparison chose."""
 
 from marketing_engine.clv import ClvSettings, holdout_validation
+from marketing_engine.clv_sample import read_calibration
 from marketing_engine.clv_selection import chosen_model, compare
 
 
@@ -9,9 +10,10 @@ def model(dbt, session):
     dbt.config(materialized="table")
     settings = ClvSettings.from_mapping(dbt.config.get("clv"))
     chosen = chosen_model(dbt.ref("clv_model_comparison").df())
-    calibration = dbt.ref("int_customers_clv_calibration").df().sort_values("customer_id")
+    # Every calibration customer, the columns the comparison reads, the fit sample flagged.
+    calibration = read_calibration(dbt.ref("int_customers_clv_calibration"), settings)
     # The comparison's own calibration fit of the chosen model (the in-process fit
     # clv_model_comparison made, or made once here): no second fit, and these
     # figures agree with clv_model_comparison's for that model.
     fit = compare(calibration, settings).fits.get(chosen)
-    return holdout_validation(calibration.reset_index(drop=True), settings, chosen, fit)
+    return holdout_validation(calibration, settings, chosen, fit)

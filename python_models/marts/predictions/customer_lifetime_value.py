@@ -9,6 +9,7 @@ import pandas as pd
 
 from marketing_engine.clv import ClvSettings, score
 from marketing_engine.clv_publish import publish_scores
+from marketing_engine.clv_sample import read_fit_sample
 from marketing_engine.clv_selection import chosen_model, chosen_start
 
 
@@ -19,10 +20,13 @@ def model(dbt, session):
     fit_dates = dbt.ref("clv_model_parameters").df()["fit_date"]
 
     def python_scores() -> pd.DataFrame:
-        # The frame and arguments clv_model_parameters fitted with: the memo's key.
-        summary = dbt.ref("int_customers_clv_summary").df().sort_values("customer_id")
+        # Every customer, scored from the fit clv_model_parameters made: the same seeded
+        # sample and arguments, so the memoized fit is reused.
+        relation = dbt.ref("int_customers_clv_summary")
+        summary = relation.df().sort_values("customer_id").reset_index(drop=True)
         comparison = dbt.ref("clv_model_comparison").df()
         chosen, start = chosen_model(comparison), chosen_start(comparison)
-        return score(summary.reset_index(drop=True), settings, chosen, start)[0]
+        sample = read_fit_sample(relation, settings)
+        return score(summary, settings, chosen, start, fit_sample=sample)[0]
 
     return publish_scores(scored, fit_dates.iloc[0] if len(fit_dates) else None, python_scores)
