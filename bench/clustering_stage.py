@@ -85,11 +85,12 @@ def run_variant(variant: str, features: Path, module: Path) -> dict:
     frame = pd.read_parquet(features)
     config = clustering.ClusteringConfig.from_mapping({**SETTINGS, **VARIANTS[variant]})
     cpu, wall = time.process_time(), time.perf_counter()
-    assigned = clustering.assignments(frame, config)
     if hasattr(clustering, "SampleFit"):  # since the fit reads only its sample
-        sample_fit = clustering.fit_all(frame, config).sample_fit
-        evaluation = clustering.evaluation_table(sample_fit, assigned, config)
+        result = clustering.fit_all(frame, config)
+        assigned = clustering.assignments(frame, config, result=result)
+        evaluation = clustering.evaluation_table(result.sample_fit, assigned, config)
     else:
+        assigned = clustering.assignments(frame, config)
         evaluation = clustering.evaluation_table(frame, config, assigned)
     return {
         "cpu_seconds": round(time.process_time() - cpu, 2),

@@ -47,6 +47,11 @@ from marketing_engine.settings import FromConfig
 
 ALGORITHMS = ("kmeans", "dbscan", "hierarchical")
 NOISE = -1
+# What to run when the published fit and what reads it disagree.
+REBUILD = (
+    "rebuild the fit and what reads it together: marketing-engine build, or "
+    "dbt build -s cluster_fit+"
+)
 
 
 @dataclass(frozen=True)
@@ -598,8 +603,14 @@ class Scoring:
             labels[distance > self.radius] = NOISE
         if len(self.member_ids):
             at = pd.Index(customer_ids).get_indexer(self.member_ids)
-            found = at >= 0
-            labels[at[found]] = self.member_labels[found]
+            if (at < 0).any():
+                missing = self.member_ids[at < 0]
+                raise ValueError(
+                    f"{len(missing):,} customers the clustering fit labelled itself are not "
+                    f"among the customers scored (e.g. {missing[0]!r}): the fit comes from "
+                    "other data: " + REBUILD
+                )
+            labels[at] = self.member_labels
         return labels
 
 
@@ -1006,13 +1017,43 @@ def _published_table(
 
 
 def assignments(
-    frame: pd.DataFrame, config: ClusteringConfig, previous: pd.DataFrame | None = None
+    frame: pd.DataFrame,
+    config: ClusteringConfig,
+    previous: pd.DataFrame | None = None,
+    result: ClusteringResult | None = None,
 ) -> pd.DataFrame:
     """Long table: one row per customer and algorithm with a stable cluster id and name,
-    all in memory (fit_all). A build publishes the same with published_assignments."""
-    result = fit_all(frame, config)
+    all in memory (fit_all, or its `result` for this frame and config). A build
+    publishes the same with published_assignments."""
+    result = fit_all(frame, config) if result is None else result
     ordered = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
     return _published_table(ordered, result.scaled, result.labels, config, previous)
+
+
+def check_fit_matches_config(fit: pd.DataFrame, config: ClusteringConfig) -> None:
+    """Raise unless the published fit (cluster_fit) was fitted on the configured
+    features, in order, with the configured log transforms: after the feature list
+    changes, a fit left from before scores nonsense (cluster_scores reads the
+    features from the config, the centres from the fit)."""
+    scaler = Scaler.from_fit_table(fit)
+    if scaler.features != tuple(config.features) or scaler.is_log != _is_log(config):
+        raise ValueError(
+            f"cluster_fit was fitted on features {list(scaler.features)} (log: "
+            f"{[f for f, log in zip(scaler.features, scaler.is_log, strict=True) if log]}), "
+            f"but the clustering config lists {list(config.features)} (log: "
+            f"{[f for f in config.features if f in config.log_features]}): " + REBUILD
+        )
+
+
+def check_fit_id(fit_id: str, table: pd.DataFrame, what: str) -> None:
+    """Raise unless every row of `table` (with a fit_id column) comes from fit `fit_id`:
+    after a partial `dbt build --select`, a model may hold another fit's rows."""
+    found = sorted(set(table["fit_id"].dropna()))
+    if found != [fit_id] or table["fit_id"].isna().any():
+        raise ValueError(
+            f"{what} comes from clustering fit {', '.join(found) or '(none)'}, not from "
+            f"fit {fit_id} (built with other settings or data): " + REBUILD
+        )
 
 
 def published_assignments(
@@ -1027,24 +1068,22 @@ def published_assignments(
     (customer_id, algorithm, fitted_label, fit_id); DBSCAN's nearest core within eps
     is scored here, from the fit's core customers, in chunks with a KD-tree.
 
-    Scores from another fit than `fit` (a partial `dbt build --select`), or that miss
-    or repeat a customer, raise a ValueError naming the fix.
+    A fit for other features than `config`'s, scores from another fit than `fit` (a
+    partial `dbt build --select`), or scores that miss or repeat a customer raise a
+    ValueError naming the fix.
     """
-    rebuild = "rebuild cluster_fit and cluster_scores together (dbt build -s +cluster_assignments)"
-    fit_ids = set(fit["fit_id"].dropna())
-    stale = set(scores["fit_id"].dropna()) - fit_ids
-    if len(fit_ids) != 1 or stale or scores["fit_id"].isna().any():
-        raise ValueError(
-            f"cluster_scores comes from another fit than cluster_fit (fit ids {sorted(stale)} "
-            f"vs {sorted(fit_ids)}): " + rebuild
-        )
+    check_fit_matches_config(fit, config)
+    fit_ids = sorted(set(fit["fit_id"].dropna()))
+    if len(fit_ids) != 1:
+        raise ValueError(f"cluster_fit holds {len(fit_ids)} fits ({fit_ids}): " + REBUILD)
+    check_fit_id(fit_ids[0], scores, "cluster_scores")
     ordered = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
     ids = ordered["customer_id"].to_numpy()
     x = Scaler.from_fit_table(fit).apply(ordered)
     raw = {}
     for algorithm in ALGORITHMS:
         if algorithm in SCORED_IN_SQL:
-            raw[algorithm] = _sql_labels(algorithm, scores, ids, rebuild)
+            raw[algorithm] = _sql_labels(algorithm, scores, ids, REBUILD)
         else:
             scoring = Scoring.from_fit_table(fit, algorithm)
             raw[algorithm] = scoring.score(x, ids, config.assign_chunk_rows)

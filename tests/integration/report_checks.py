@@ -188,6 +188,26 @@ CLV_ERRORS = f"""
     inner join marts.clv_holdout_predictions as predictions
         on holdout.customer_id = predictions.customer_id
 """
+
+
+def _clv_sample_note(customers_sql: str, what: str, others: str) -> Callable:
+    """The note a CLV fit on a seeded sample must carry, from independent counts: the
+    sample is min(customers, the sample size the build used), None when it is everyone."""
+
+    def check(con: duckdb.DuckDBPyConnection) -> object:
+        customers = con.execute(customers_sql).fetchone()[0]
+        size = con.execute("select max(fit_sample_size) from marts.clv_model_parameters")
+        fitted = min(customers, size.fetchone()[0])
+        if fitted >= customers:
+            return None
+        return (
+            f"fitted on a seeded sample of {fitted:,} of {customers:,} {what} "
+            f"(clv fit_sample_size); the other {customers - fitted:,} {others}"
+        )
+
+    return check
+
+
 CLV_BY_MAE = """
     select model_label, holdout_mae from marts.clv_model_comparison
     where is_converged and holdout_mae is not null order by holdout_mae, model
@@ -489,6 +509,16 @@ INDEPENDENT: dict[tuple[str, str], Callable[[duckdb.DuckDBPyConnection], object]
     ("rpt_clv_kpis", "chosen_holdout_mae"): _named(CLV_ERRORS, "mae"),
     ("rpt_clv_kpis", "chosen_mean_predicted"): _named(CLV_ERRORS, "mean_predicted"),
     ("rpt_clv_kpis", "chosen_mean_actual"): _named(CLV_ERRORS, "mean_actual"),
+    ("rpt_clv_kpis", "fit_sample_note"): _clv_sample_note(
+        "select count(distinct customer_id) from marts.fct_orders",
+        "customers",
+        "are scored from these parameters (clv_scored)",
+    ),
+    ("rpt_clv_kpis", "comparison_sample_note"): _clv_sample_note(
+        f"select count(*) from ({CLV_HOLDOUT})",
+        "calibration customers",
+        "are predicted in the holdout from the fitted parameters",
+    ),
     ("rpt_experiment_kpis", "tests"): _one(
         f"""select count(*) from (select {TEST_KEYS} from marts.campaign_outcomes
             group by {TEST_KEYS} having count(*) filter (where not is_holdout) > 0)"""

@@ -192,3 +192,17 @@ def _run_model(con: duckdb.DuckDBPyConnection, name: str, sample_size: int) -> p
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.model(_Dbt(con, {"fit_sample_size": str(sample_size)}), con)
+
+
+def test_the_predictions_page_mart_says_the_fits_used_a_sample(sampled_build):
+    # rpt_clv_kpis carries both notes for the churn page, equal to the notes written
+    # from independent counts (tests/integration/report_checks.py checks them on pages).
+    from tests.integration.report_checks import INDEPENDENT
+
+    con = duckdb.connect(str(sampled_build / "build.duckdb"), read_only=True)
+    shown = con.execute(
+        "select fit_sample_note, comparison_sample_note from marts.rpt_clv_kpis"
+    ).fetchone()
+    for column, value in zip(("fit_sample_note", "comparison_sample_note"), shown, strict=True):
+        expected = INDEPENDENT[("rpt_clv_kpis", column)](con)
+        assert expected is not None and value == expected, column

@@ -552,7 +552,7 @@ def test_scores_from_another_fit_or_not_covering_everyone_are_refused():
         with pytest.raises(ValueError, match=message):
             clustering.published_assignments(frame, table, bad, cfg)
 
-    refused(scores.assign(fit_id="0123abcd"), "cluster_scores comes from another fit")
+    refused(scores.assign(fit_id="0123abcd"), "cluster_scores comes from clustering fit 0123abcd")
     kmeans = scores["algorithm"] == "kmeans"
     refused(scores[~(kmeans & (scores["customer_id"] == ids[0]))], "scored 2,404 customers for km")
     repeated = scores.copy()
@@ -587,3 +587,59 @@ def test_a_build_fits_on_the_sample_duckdb_picks_and_scales_like_memory():
     # The same figures on every run, whatever order the threads add rows in.
     again, _ = clustering.scaler_in_duckdb(relation, cfg)
     assert again.key() == built.scaler.key()
+
+
+def test_a_fit_for_other_features_or_other_customers_is_refused():
+    # After the feature list changes, a fit left from before would score nonsense.
+    frame, cfg = _sampled_dirty_frame()
+    table = clustering.fit_table(fit_all(frame, cfg).sample_fit)
+    scores = _sql_like_scores(frame, table)
+    other = config(
+        fit_sample_size=900, hierarchical_sample_size=300, features=(*FEATURES[:4], "tenure")
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"fitted on features .*'discounted_revenue_share'.*"
+        r"config lists .*'tenure'.*dbt build -s cluster_fit\+",
+    ):
+        clustering.published_assignments(frame.assign(tenure=1.0), table, scores, other)
+    unlogged = config(fit_sample_size=900, hierarchical_sample_size=300, log_features=())
+    with pytest.raises(ValueError, match="log: \\[\\]\\)"):
+        clustering.published_assignments(frame, table, scores, unlogged)
+    # A fit whose own sample customers are gone: its members are not found.
+    fewer = frame[
+        frame["customer_id"] != table.loc[table["parameter"] == "member", "customer_id"].iloc[0]
+    ]
+    with pytest.raises(ValueError, match="1 customers the clustering fit labelled itself"):
+        clustering.published_assignments(fewer, table, _sql_like_scores(fewer, table), cfg)
+
+
+def test_check_fit_id_refuses_rows_of_another_fit():
+    rows = pd.DataFrame({"fit_id": ["a1", "a1"]})
+    clustering.check_fit_id("a1", rows, "cluster_assignments")
+    with pytest.raises(ValueError, match="cluster_assignments comes from clustering fit a1, b2"):
+        clustering.check_fit_id("a1", pd.DataFrame({"fit_id": ["a1", "b2"]}), "cluster_assignments")
+    with pytest.raises(ValueError, match=r"fit \(none\), not from fit a1"):
+        clustering.check_fit_id("a1", pd.DataFrame({"fit_id": []}), "cluster_fit")
+
+
+def test_the_duckdb_scaler_is_the_same_whatever_order_the_threads_add_rows_in():
+    # Five of DuckDB's row groups (122,880 rows) on two threads: plain sums of doubles
+    # came out different in the last bit from run to run; the compensated sums do not.
+    rng = np.random.default_rng(3)
+    n = 600_000
+    frame = pd.DataFrame(
+        {
+            "customer_id": np.arange(n).astype(str),
+            **{name: rng.lognormal(3.0, 1.5, n) for name in FEATURES},
+        }
+    )
+    con = duckdb.connect()
+    con.execute("set threads = 2")
+    con.register("frame", frame)
+    con.execute("create table int_customer_features as select * from frame")
+    relation = con.query("select * from int_customer_features")
+    keys = {clustering.scaler_in_duckdb(relation, config())[0].key() for _ in range(4)}
+    assert len(keys) == 1
+    reference = clustering.fit_scaler(frame, config())
+    np.testing.assert_allclose(keys.pop()[3], reference.means, rtol=1e-13)

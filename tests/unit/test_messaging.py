@@ -437,7 +437,7 @@ def test_settings_from_dbt_vars_and_environment_text():
     assert config.use_ollama is False and config.regenerate is True
     assert config.timeout_seconds == 90.0 and config.concurrency == 2 and config.max_retries == 0
     assert config.avoid_words == ("cheap", "act now")
-    with pytest.raises(ValueError, match="timeout_seconds: 'soon' is not a valid float"):
+    with pytest.raises(ValueError, match="timeout_seconds must be a number, got 'soon'"):
         MessagingSettings.from_mapping({"timeout_seconds": "soon"})
     with pytest.raises(ValueError, match="concurrency"):
         MessagingSettings.from_mapping({"concurrency": "0"})

@@ -1,8 +1,17 @@
 -- One row: the customer-base model chosen by holdout MAE and its figures
 -- (MAE, bias, mean predicted and actual holdout repeat purchases), the
--- runner-up, and how many builds the backtest history holds.
+-- runner-up, how many builds the backtest history holds, and, when the fits
+-- used a seeded sample of the customers, the notes that say so.
 with comparison as (
     select * from {{ ref('clv_model_comparison') }}
+),
+
+parameters as (
+    select * from {{ ref('clv_model_parameters') }}
+),
+
+fit_notes as (
+    select max(sample_note) as fit_sample_note from parameters
 ),
 
 history as (
@@ -43,6 +52,8 @@ final as (
         cast(chosen.model_label as varchar) as chosen_model_label,
         cast(runner_up.model_label as varchar) as runner_up_model_label,
         cast(chosen.note as varchar) as selection_note,
+        cast(fit_notes.fit_sample_note as varchar) as fit_sample_note,
+        cast(chosen.sample_note as varchar) as comparison_sample_note,
         cast(chosen.calibration_customers as bigint) as calibration_customers,
         cast(chosen.holdout_days as bigint) as holdout_days,
         cast(counts.models_compared as bigint) as models_compared,
@@ -56,6 +67,7 @@ final as (
         coalesce(chosen.holdout_mae is not null, false) as has_holdout
     from counts
     cross join builds
+    cross join fit_notes
     left join chosen on true
     left join runner_up on true
 )

@@ -27,4 +27,6 @@ def model(dbt, session):
     table = published_assignments(features, fit, scores, config, previous)
     # Told in the build summary: kept ids, new ids, or why none could be kept.
     table["cluster_id_origin"] = cluster_id_origin(table, previous, previous_error)
+    # The fit the clusters come from (cluster_evaluation checks it is cluster_fit's).
+    table["fit_id"] = fit["fit_id"].iloc[0]
     return table
