@@ -8,7 +8,6 @@ the fits on all rows, as before (test_clv_scoring_in_sql.py pins them)."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import shutil
 from pathlib import Path
@@ -23,6 +22,7 @@ from marketing_engine.clv_publish import NUMBER_COLUMNS
 from marketing_engine.clv_sample import IN_SAMPLE, read_calibration, read_fit_sample
 from marketing_engine.clv_selection import chosen_model, chosen_start, compare
 from tests.conftest import PROJECT, run_cli
+from tests.python_model import BuildDbt, run_model_file
 
 SAMPLE = 1000
 SAMPLED = ClvSettings(fit_sample_size=SAMPLE)
@@ -161,37 +161,9 @@ def test_the_default_fits_every_customer(sample_build):
     assert "seeded sample" not in (sample_build / "build.stdout.txt").read_text()
 
 
-class _Dbt:
-    """The dbt object of a dbt-duckdb Python model, over a build file."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, clv: dict) -> None:
-        self.con = con
-        self.config = _Config({"clv": clv})
-
-    def ref(self, name: str) -> duckdb.DuckDBPyRelation:
-        cursor = self.con.cursor()
-        [(schema,)] = cursor.execute(
-            "select table_schema from information_schema.tables where table_name = ?", [name]
-        ).fetchall()
-        return cursor.sql(f"select * from {schema}.{name}")
-
-
-class _Config:
-    def __init__(self, values: dict) -> None:
-        self.values = values
-
-    def __call__(self, **_: object) -> None:
-        return None
-
-    def get(self, key: str, default: object = None) -> object:
-        return self.values.get(key, default)
-
-
 def _run_model(con: duckdb.DuckDBPyConnection, name: str, sample_size: int) -> pd.DataFrame:
-    spec = importlib.util.spec_from_file_location(name, MODELS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.model(_Dbt(con, {"fit_sample_size": str(sample_size)}), con)
+    dbt = BuildDbt(con, {"clv": {"fit_sample_size": str(sample_size)}})
+    return run_model_file(MODELS / f"{name}.py", dbt, con)
 
 
 def test_the_predictions_page_mart_says_the_fits_used_a_sample(sampled_build):

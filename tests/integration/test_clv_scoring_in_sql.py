@@ -10,7 +10,6 @@ Python (a Pareto/NBD fit, a series that did not converge)."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import shutil
 from pathlib import Path
@@ -23,6 +22,7 @@ from marketing_engine.clv import ClvSettings, rule_based_scores, score
 from marketing_engine.clv_publish import NUMBER_COLUMNS
 from marketing_engine.clv_selection import chosen_model, chosen_start
 from tests.conftest import PROJECT
+from tests.python_model import BuildDbt, run_model_file
 
 SCORE_COLUMNS = NUMBER_COLUMNS
 # Closed forms a Pareto/NBD fit is scored with in SQL; the rest is Python-only.
@@ -173,47 +173,16 @@ def test_the_discount_and_horizon_settings_come_from_the_fit(built, tmp_path):
 MODEL_FILE = PROJECT / "python_models" / "marts" / "predictions" / "customer_lifetime_value.py"
 
 
-class _Config:
-    """dbt.config of a Python model: callable, and .get(key) for the YAML config."""
-
-    def __init__(self, values: dict) -> None:
-        self.values = values
-
-    def __call__(self, **_: object) -> None:
-        return None
-
-    def get(self, key: str, default: object = None) -> object:
-        return self.values.get(key, default)
-
-
-class _Dbt:
-    """The dbt object a dbt-duckdb Python model gets, over a build file; keeps the refs."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, clv: dict) -> None:
-        self.con, self.config, self.refs = con, _Config({"clv": clv}), []
-
-    def ref(self, name: str) -> duckdb.DuckDBPyRelation:
-        self.refs.append(name)
-        cursor = self.con.cursor()  # a relation of its own, as each dbt.ref is
-        [(schema,)] = cursor.execute(
-            "select table_schema from information_schema.tables where table_name = ?", [name]
-        ).fetchall()
-        return cursor.sql(f"select * from {schema}.{name}")
-
-
 def _run_published_model(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, list[str]]:
     """customer_lifetime_value's model() on `con`; its frame and the refs it read."""
-    spec = importlib.util.spec_from_file_location("customer_lifetime_value", MODEL_FILE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     settings = _settings(con)
     clv = {
         "time_unit": settings.time_unit,
         "monthly_discount_rate": settings.monthly_discount_rate,
         "clv_months": settings.clv_months,
     }
-    dbt = _Dbt(con, clv)
-    return module.model(dbt, None), dbt.refs
+    dbt = BuildDbt(con, {"clv": clv})
+    return run_model_file(MODEL_FILE, dbt), dbt.refs
 
 
 def _copy(built: Path, tmp_path: Path) -> duckdb.DuckDBPyConnection:
