@@ -42,6 +42,7 @@ from sklearn.metrics.pairwise import pairwise_distances_chunked
 from sklearn.neighbors import KDTree, NearestNeighbors
 from threadpoolctl import threadpool_limits
 
+from marketing_engine.frames import is_in
 from marketing_engine.memo import OneSlotCache
 from marketing_engine.settings import FromConfig
 
@@ -762,20 +763,15 @@ def match_previous(
     if previous is None or previous.empty:
         return labels
     current = [c for c in np.unique(labels) if c != NOISE]
-    position = pd.Series(np.arange(len(customer_ids)), index=customer_ids)
     previous = previous[previous["cluster_id"] != NOISE]
-    previous = previous[previous["customer_id"].isin(position.index)]
-    if previous.empty or not current:
+    # Each former member's row in x (-1: no longer a customer), looked up once.
+    at = pd.Index(customer_ids).get_indexer(previous["customer_id"])
+    present = at >= 0
+    former, old_labels = at[present], previous["cluster_id"].to_numpy()[present]
+    if not len(former) or not current:
         return labels
-    old_ids = sorted(previous["cluster_id"].unique())
-    old_centroids = np.vstack(
-        [
-            x[position[previous.loc[previous["cluster_id"] == old, "customer_id"]].to_numpy()].mean(
-                axis=0
-            )
-            for old in old_ids
-        ]
-    )
+    old_ids = [int(old) for old in np.unique(old_labels)]
+    old_centroids = np.vstack([x[former[old_labels == old]].mean(axis=0) for old in old_ids])
     new_centroids = np.vstack([x[labels == c].mean(axis=0) for c in current])
     cost = np.linalg.norm(new_centroids[:, None, :] - old_centroids[None, :, :], axis=2)
     rows, cols = linear_sum_assignment(cost)
@@ -807,13 +803,13 @@ def cluster_id_origin(
         before = pd.DataFrame() if previous is None else previous
         if not before.empty:
             before = before[(before["algorithm"] == algorithm) & (before["cluster_id"] != NOISE)]
-            before = before[before["customer_id"].isin(assigned.loc[rows, "customer_id"])]
+            before = before[is_in(before["customer_id"], assigned.loc[rows, "customer_id"])]
         if previous_error:
             continue
         if before.empty:
             origin[rows] = "no previous build"
         else:
-            kept = assigned.loc[rows, "cluster_id"].isin(set(before["cluster_id"]))
+            kept = assigned.loc[rows, "cluster_id"].isin(before["cluster_id"].unique())
             origin[kept[kept].index] = "kept"
     origin[assigned["cluster_id"] == NOISE] = "noise"
     return origin
@@ -1048,7 +1044,7 @@ def check_fit_matches_config(fit: pd.DataFrame, config: ClusteringConfig) -> Non
 def check_fit_id(fit_id: str, table: pd.DataFrame, what: str) -> None:
     """Raise unless every row of `table` (with a fit_id column) comes from fit `fit_id`:
     after a partial `dbt build --select`, a model may hold another fit's rows."""
-    found = sorted(set(table["fit_id"].dropna()))
+    found = sorted(table["fit_id"].dropna().unique())
     if found != [fit_id] or table["fit_id"].isna().any():
         raise ValueError(
             f"{what} comes from clustering fit {', '.join(found) or '(none)'}, not from "
@@ -1073,7 +1069,7 @@ def published_assignments(
     ValueError naming the fix.
     """
     check_fit_matches_config(fit, config)
-    fit_ids = sorted(set(fit["fit_id"].dropna()))
+    fit_ids = sorted(fit["fit_id"].dropna().unique())
     if len(fit_ids) != 1:
         raise ValueError(f"cluster_fit holds {len(fit_ids)} fits ({fit_ids}): " + REBUILD)
     check_fit_id(fit_ids[0], scores, "cluster_scores")

@@ -14,6 +14,8 @@ from datetime import date
 
 import pandas as pd
 
+from marketing_engine.frames import is_in
+
 # scoring_method of clv_scored -> model of customer_lifetime_value, for the methods
 # SQL scores in full.
 SQL_MODELS = {
@@ -52,9 +54,9 @@ def publish_scores(
     missing = scored.loc[~in_sql, "customer_id"]
     if len(missing):
         python = python_scores()
-        from_python = python.loc[python["customer_id"].isin(missing), SCORE_COLUMNS]
+        from_python = python.loc[is_in(python["customer_id"], missing), SCORE_COLUMNS]
         if len(from_python) != len(missing) or from_python["customer_id"].duplicated().any():
-            unmatched = sorted(set(missing) - set(from_python["customer_id"]))[:5]
+            unmatched = sorted(missing[~is_in(missing, from_python["customer_id"])].head(5))
             raise ValueError(
                 f"clv_scored left {len(missing):,} customers to Python, but the Python scores "
                 f"hold {len(from_python):,} of them (missing e.g. {unmatched}): "
