@@ -161,15 +161,31 @@ def test_serving_file_header_is_a_version_duckdb_1x_reads(sample_build):
     assert struct.unpack("<Q", header[12:20])[0] == 64
 
 
-def test_an_unknown_storage_version_is_refused_and_named(sample_build, tmp_path):
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("MARKETING_ENGINE_STORAGE_VERSION", "v1", "is not a storage version"),
+        # The limit the build's profile reads applies to publish's DuckDB too.
+        ("MARKETING_ENGINE_MEMORY_LIMIT", "lots", "is not a DuckDB memory limit"),
+    ],
+)
+def test_a_setting_duckdb_cannot_use_is_refused_and_named(
+    sample_build, tmp_path, variable, value, named
+):
     serving = publish_workdir(sample_build, tmp_path)
     before = serving.read_bytes()
-    result = run_cli(tmp_path, "publish", env={"MARKETING_ENGINE_STORAGE_VERSION": "v1"})
+    result = run_cli(tmp_path, "publish", env={variable: value})
     assert result.returncode == 1
-    assert "MARKETING_ENGINE_STORAGE_VERSION='v1' is not a storage version" in result.stderr
+    assert f"{variable}={value!r} {named}" in result.stderr
     assert "Traceback" not in result.stderr
     assert serving.read_bytes() == before
     assert not list(tmp_path.glob(".marketing.duckdb.*"))
+
+
+def test_publish_runs_under_a_small_memory_limit(sample_build, tmp_path):
+    publish_workdir(sample_build, tmp_path)
+    result = run_cli(tmp_path, "publish", env={"MARKETING_ENGINE_MEMORY_LIMIT": "400MB"})
+    assert result.returncode == 0, result.stderr
 
 
 def test_pii_hashes_are_stable_across_publishes_until_the_key_file_is_deleted(
