@@ -43,6 +43,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from marketing_engine.publish import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV
+
 PROJECT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DATA = PROJECT / "bench" / "data"
@@ -530,7 +532,7 @@ def miss_explained(goal: str, result: dict) -> dict:
         peaks = {name: step.get("peak_rss_mb") for name, step in result["steps"].items()}
         peaks = {name: mb for name, mb in peaks.items() if mb is not None}
         worst = max(peaks, key=peaks.get)
-        memory_limit = os.environ.get("MARKETING_ENGINE_MEMORY_LIMIT", "5GB")
+        memory_limit = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
         return {
             "cause": f"the {worst} step peaked at {peaks[worst]:,.0f} MB (steps: "
             + ", ".join(f"{name} {mb:,.0f} MB" for name, mb in peaks.items())
@@ -559,8 +561,8 @@ NOT_RUN = [
         "goal": "10M customers (about 240M lines) in <= 20 min on this 24 GB machine",
         "met": None,
         "status": "not run",
-        "cause": "the 2 cores are shared with 5 other sessions; one 1M run already takes "
-        "minutes of both cores, 10M would take most of an hour and slow everyone",
+        "cause": "not attempted: 10x a 1M run's lines would hold both cores for about an hour "
+        "at today's 1M rate, longer than a working session leaves beside its tests and CI",
         "next_step": "BENCH_SCALES=10000000 make bench on an idle machine",
     },
 ]
