@@ -344,6 +344,8 @@ def pre_period_revenue(outcomes: pd.DataFrame, orders: pd.DataFrame, days: int) 
     history = orders[["customer_id", "order_date", "revenue"]].copy()
     history["order_date"] = pd.to_datetime(history["order_date"])
     history["customer_id"] = history["customer_id"].astype(str)
+    # A fixed order for the sums, whatever order DuckDB returned the orders in.
+    history = history.sort_values(["customer_id", "order_date", "revenue"], ignore_index=True)
     sends["customer_id"] = sends["customer_id"].astype(str)
     joined = sends.merge(history, on="customer_id", how="inner")
     inside = joined[
@@ -371,7 +373,11 @@ def results(
     covariate = (
         np.zeros(len(outcomes)) if pre_revenue is None else np.asarray(pre_revenue, dtype=float)
     )
-    outcomes = outcomes.assign(revenue=outcomes["revenue"].astype(float), pre_revenue=covariate)
+    # In send order: DuckDB hands rows over in any order, and float sums (so every
+    # mean, variance and p-value) differ in their last bits with the order.
+    outcomes = outcomes.assign(
+        revenue=outcomes["revenue"].astype(float), pre_revenue=covariate
+    ).sort_values("send_id", kind="stable", ignore_index=True)
     keys = ["campaign_id", "segment_name", "offer_id"]
     tests = []  # one A/B test per campaign x segment x offer
     for (campaign, segment, offer), group in outcomes.groupby(keys, sort=True):

@@ -42,8 +42,12 @@ UNKNOWN = "Unknown"  # what dim_customers shows for a missing gender or city
 
 
 def _top(series: pd.Series) -> str | None:
-    counts = series[series != UNKNOWN].dropna().value_counts()
-    return None if counts.empty else str(counts.index[0])
+    """The most frequent known value; among equally frequent ones the first in sort
+    order, so the answer never depends on the order rows arrived in."""
+    counts = series[series != UNKNOWN].dropna().astype(str).value_counts()
+    if counts.empty:
+        return None
+    return min(counts.index[counts == counts.iloc[0]])
 
 
 def _known(value) -> bool:
@@ -181,8 +185,14 @@ def profile_clusters(
     the cluster's customers per category: cluster_category_revenue).
     """
     customers = customers[CUSTOMER_COLUMNS]
+    # Rows in customer order: DuckDB hands them over in any order, and sums of
+    # floats (and so means and shares) differ in their last bits with the order.
     base = customers.merge(
         features[["customer_id", "coupon_claims", "coupon_burns"]], on="customer_id", how="inner"
+    ).sort_values("customer_id", ignore_index=True)
+    assigned = assigned.sort_values(["algorithm", "customer_id"], ignore_index=True)
+    cluster_categories = cluster_categories.sort_values(
+        ["algorithm", "cluster_id", "category"], ignore_index=True
     )
     for column in (
         "recency_days",

@@ -163,3 +163,53 @@ def test_vectorised_draws_equal_the_one_key_at_a_time_definition():
     for name, salt in salts.items():
         assert np.array_equal(draws[name], _uniform(keys, salt))
     assert list(digests) == [hashlib.sha256(k.encode()).hexdigest()[:16] for k in keys]
+
+
+def test_results_do_not_depend_on_row_order():
+    """DuckDB hands campaign_outcomes and the orders over in any order; float sums
+    (and so every mean, interval and p-value) must not change with it."""
+    from marketing_engine.campaigns import pre_period_revenue
+
+    rng = np.random.default_rng(3)
+    n = 6_000
+    outcomes = pd.DataFrame(
+        {
+            "send_id": [f"S{i:05d}" for i in range(n)],
+            "campaign_id": "C1",
+            "customer_id": [f"K{i % 2_000:04d}" for i in range(n)],
+            "offer_id": rng.choice(["O1", "O2"], n),
+            "segment_name": "Loyal",
+            "variant": rng.choice(["A", "B"], n),
+            "is_holdout": rng.random(n) < 0.2,
+            "sent_at": SENT,
+            "is_delivered": True,
+            "is_opened": rng.random(n) < 0.3,
+            "is_clicked": rng.random(n) < 0.1,
+            "is_converted": rng.random(n) < 0.05,
+            # revenue with cents and no exact binary form: sums depend on their order
+            "revenue": np.round(rng.exponential(900.0, n), 2) * (rng.random(n) < 0.3),
+            "source": "observed",
+        }
+    )
+    orders = pd.DataFrame(
+        {
+            "customer_id": [f"K{i % 2_000:04d}" for i in range(20_000)],
+            "order_date": SENT.normalize() - pd.to_timedelta(rng.integers(1, 200, 20_000), "D"),
+            "revenue": np.round(rng.exponential(700.0, 20_000), 2),
+        }
+    )
+    settings = CampaignSettings.from_mapping({})
+    offers = pd.Series({"O1": 10.0, "O2": 20.0})
+
+    def table(outcome_rows, order_rows):
+        pre = pre_period_revenue(outcome_rows, order_rows, settings.pre_period_days)
+        return results(outcome_rows, offers, settings, pre)
+
+    expected = table(outcomes, orders)
+    for seed in range(3):
+        shuffle = np.random.default_rng(seed).permutation
+        shuffled = table(
+            outcomes.iloc[shuffle(n)].reset_index(drop=True),
+            orders.iloc[shuffle(len(orders))].reset_index(drop=True),
+        )
+        pd.testing.assert_frame_equal(shuffled, expected, check_exact=True)

@@ -13,7 +13,9 @@ normalized as (
         field_issues,
         row_key,
         cast(row_number() over (
-            partition by branch_id order by branch_name
+            partition by branch_id
+            order by {{ duplicate_order(
+                'branches', 'branch_id', ['branch_name']) }}
         ) as bigint) as occurrence
     from source
 ),

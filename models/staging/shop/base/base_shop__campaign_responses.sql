@@ -25,7 +25,9 @@ normalized as (
         field_issues,
         row_key,
         cast(row_number() over (
-            partition by send_id order by responded_at
+            partition by send_id
+            order by {{ duplicate_order(
+                'campaign_responses', 'send_id', ['responded_at']) }}
         ) as bigint) as occurrence
     from source
 ),

@@ -25,9 +25,11 @@ normalized as (
         parse_errors,
         field_issues,
         row_key,
-        cast(
-            row_number() over (partition by send_id order by sent_at) as bigint
-        ) as occurrence
+        cast(row_number() over (
+            partition by send_id
+            order by {{ duplicate_order(
+                'campaign_sends', 'send_id', ['sent_at']) }}
+        ) as bigint) as occurrence
     from source
 ),
 

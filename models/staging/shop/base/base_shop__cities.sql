@@ -13,10 +13,11 @@ normalized as (
         field_issues,
         row_key,
         -- bigint on every engine (row_number is int on Spark).
-        cast(
-            row_number() over (partition by city_id order by city_name)
-            as bigint
-        ) as occurrence
+        cast(row_number() over (
+            partition by city_id
+            order by {{ duplicate_order(
+                'cities', 'city_id', ['city_name']) }}
+        ) as bigint) as occurrence
     from source
 ),
 

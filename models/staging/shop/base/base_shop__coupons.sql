@@ -25,7 +25,9 @@ normalized as (
         field_issues,
         row_key,
         cast(row_number() over (
-            partition by coupon_txn_id order by claimed_date, burn_date
+            partition by coupon_txn_id
+            order by {{ duplicate_order(
+                'coupons', 'coupon_txn_id', ['claimed_date', 'burn_date']) }}
         ) as bigint) as occurrence
     from source
 ),

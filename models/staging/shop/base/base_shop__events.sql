@@ -15,7 +15,9 @@ normalized as (
         field_issues,
         row_key,
         cast(row_number() over (
-            partition by event_id order by event_date, event_name
+            partition by event_id
+            order by {{ duplicate_order(
+                'events', 'event_id', ['event_date', 'event_name']) }}
         ) as bigint) as occurrence
     from source
 ),

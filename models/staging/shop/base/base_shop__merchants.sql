@@ -12,7 +12,9 @@ normalized as (
         field_issues,
         row_key,
         cast(row_number() over (
-            partition by merchant_id order by merchant_name
+            partition by merchant_id
+            order by {{ duplicate_order(
+                'merchants', 'merchant_id', ['merchant_name']) }}
         ) as bigint) as occurrence
     from source
 ),

@@ -20,7 +20,9 @@ normalized as (
         field_issues,
         row_key,
         cast(row_number() over (
-            partition by offer_id order by valid_from, offer_name
+            partition by offer_id
+            order by {{ duplicate_order(
+                'offers', 'offer_id', ['valid_from', 'offer_name']) }}
         ) as bigint) as occurrence
     from source
 ),

@@ -118,7 +118,9 @@ deduplicated as (
         row_key,
         cast(n_loaded + row_number() over (
             partition by line_id
-            order by ordered_at, quantity, unit_price
+            order by {{ duplicate_order(
+                'transactions', 'line_id',
+                ['ordered_at', 'quantity', 'unit_price']) }}
         ) as bigint) as occurrence
     from counted
 ),

@@ -23,7 +23,9 @@ normalized as (
         ) }} as field_issues,
         row_key,
         cast(row_number() over (
-            partition by product_id order by product_name, list_price
+            partition by product_id
+            order by {{ duplicate_order(
+                'products', 'product_id', ['product_name', 'list_price']) }}
         ) as bigint) as occurrence
     from source
 ),
