@@ -42,6 +42,7 @@ ORDER = [
     "clv_holdout_validation",
     "clv_model_parameters",
     "customer_lifetime_value",  # after clv_scored, the SQL model over the parameters
+    "cluster_fit",  # before cluster_scores, the SQL model over the fit
     "cluster_assignments",
     "cluster_evaluation",
     "cluster_profiles",
