@@ -56,7 +56,7 @@ def publish_scores(
         python = python_scores()
         from_python = python.loc[is_in(python["customer_id"], missing), SCORE_COLUMNS]
         if len(from_python) != len(missing) or from_python["customer_id"].duplicated().any():
-            unmatched = sorted(missing[~is_in(missing, from_python["customer_id"])].head(5))
+            unmatched = sorted(missing[~is_in(missing, from_python["customer_id"])].unique())[:5]
             raise ValueError(
                 f"clv_scored left {len(missing):,} customers to Python, but the Python scores "
                 f"hold {len(from_python):,} of them (missing e.g. {unmatched}): "

@@ -31,6 +31,6 @@ def is_in(values: pd.Series, allowed: Iterable) -> np.ndarray:
         return values.isin(wanted).to_numpy(dtype=bool)  # not all text: pandas' rules
     if wanted.empty:
         return np.zeros(len(values), dtype=bool)
-    haystack = pa.array(wanted.astype("str"), type=pa.large_string())
-    needles = pa.array(values, type=pa.large_string())
+    haystack = pa.array(wanted, type=pa.large_string(), from_pandas=True)
+    needles = pa.array(values, type=pa.large_string(), from_pandas=True)
     return pc.is_in(needles, value_set=haystack).fill_null(False).to_numpy(zero_copy_only=False)

@@ -206,6 +206,7 @@ def publish(
     if not build_db.exists():
         raise FileNotFoundError(f"No build warehouse at {build_db}; run `marketing-engine build`.")
     check_publishable(build_db, manifest_path, schemas)
+    limit = memory_limit()
     serving_db.parent.mkdir(parents=True, exist_ok=True)
     staging_file = serving_db.with_name(f".{serving_db.name}.{os.getpid()}.tmp")
     parquet_dir = serving_db.with_name(serving_db.stem + "_parquet")
@@ -214,7 +215,6 @@ def publish(
     for leftover in (staging_file, parquet_tmp, spill_dir):
         _remove(leftover)
 
-    limit = memory_limit()
     pii = pii_columns(manifest_path)
     keep_names = os.environ.get(KEEP_NAMES_ENV, "").lower() in ("1", "true", "yes")
     version = storage_version()

@@ -20,12 +20,14 @@ from tests.conftest import PROJECT, cli_env
 
 PRODUCTS = pd.DataFrame(
     {
-        "product_id": ["P1", "P1", "P2"],
-        "product_name": ["Silk saree", "Silk saree", "Lipstick"],
+        "product_id": ["P1", "P1", "P2", "P3", "P3"],
+        "product_name": ["Silk saree", "Silk saree", "Lipstick", "Kurta", "Kurta"],
         # the same name and price: only the category tells the two P1 rows apart
-        "category": ["Sarees", "Beauty", "Beauty"],
-        "list_price": ["100.00", "100.00", "5.00"],
-        "unit_cost": ["60.00", "60.00", "2.00"],
+        "category": ["Sarees", "Beauty", "Beauty", "Kurtas", "Kurtas"],
+        # P3: an unreadable cost (null, with a field issue) and a blank one (null):
+        # equal typed values, only the field issues tell them apart
+        "list_price": ["100.00", "100.00", "5.00", "20.00", "20.00"],
+        "unit_cost": ["60.00", "60.00", "2.00", "n/a", ""],
     }
 )
 LINES = pd.DataFrame(
@@ -70,7 +72,7 @@ def kept_rows(workdir: Path, order: slice) -> tuple[list, list]:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     with duckdb.connect(str(workdir / "build.duckdb"), read_only=True) as con:
         products = con.execute(
-            "select product_id, category from staging.base_shop__products "
+            "select product_id, category, len(field_issues) from staging.base_shop__products "
             "where quarantine_reason is null order by product_id"
         ).fetchall()
         lines = con.execute(
@@ -91,8 +93,9 @@ def test_the_kept_row_of_a_repeated_key_does_not_depend_on_file_order(tmp_path):
     assert forward == backward
     products, lines = forward
     # After the table's own keys, the remaining columns in the contract's order
-    # decide: category 'Beauty' before 'Sarees'; discount 0.00 before 10.00.
-    assert products == [("P1", "Beauty"), ("P2", "Beauty")]
+    # decide: category 'Beauty' before 'Sarees'; discount 0.00 before 10.00;
+    # then the row without a field issue before the one with.
+    assert products == [("P1", "Beauty", 0), ("P2", "Beauty", 0), ("P3", "Kurtas", 0)]
     assert [(line_id, float(discount), channel) for line_id, discount, channel in lines] == [
         ("L1", 0.0, "web"),
         ("L2", 0.0, "web"),

@@ -75,12 +75,15 @@ normalized as (
 
 loaded_occurrences as (
     -- How often each new line_id was loaded before: those rows are dated
-    -- earlier, so they come first in the full build's dedupe order.
+    -- earlier, so they come first in the full build's dedupe order. A loaded
+    -- row without a readable time sorts last there (nulls last): not counted.
     select
         line_id,
         count(*) as n_loaded
     from {{ this }}
-    where line_id in (select normalized.line_id from normalized)
+    where
+        line_id in (select normalized.line_id from normalized)
+        and ordered_at is not null
     group by line_id
 ),
 {%- endif %}
